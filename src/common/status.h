@@ -50,7 +50,9 @@ class [[nodiscard]] Status {
 inline Status invalidArgumentError(std::string m) {
   return Status(StatusCode::kInvalidArgument, std::move(m));
 }
-inline Status notFoundError(std::string m) { return Status(StatusCode::kNotFound, std::move(m)); }
+inline Status notFoundError(std::string m) {
+  return Status(StatusCode::kNotFound, std::move(m));
+}
 inline Status alreadyExistsError(std::string m) {
   return Status(StatusCode::kAlreadyExists, std::move(m));
 }
@@ -63,14 +65,16 @@ inline Status permissionDeniedError(std::string m) {
 inline Status unavailableError(std::string m) {
   return Status(StatusCode::kUnavailable, std::move(m));
 }
-inline Status internalError(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
+inline Status internalError(std::string m) {
+  return Status(StatusCode::kInternal, std::move(m));
+}
 // An error from a failed system call: "what: strerror(err)".
 Status errnoError(const std::string& what, int err);
 
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok());
   }
@@ -95,17 +99,17 @@ class [[nodiscard]] StatusOr {
 }  // namespace remora
 
 // Propagates a non-OK Status from an expression returning Status.
-#define REMORA_RETURN_IF_ERROR(expr)         \
-  do {                                       \
-    ::remora::Status remora_status_ = (expr); \
+#define REMORA_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::remora::Status remora_status_ = (expr);        \
     if (!remora_status_.ok()) return remora_status_; \
   } while (0)
 
 #define REMORA_CONCAT_INNER(a, b) a##b
 #define REMORA_CONCAT(a, b) REMORA_CONCAT_INNER(a, b)
 // Declares `lhs` from a StatusOr expression, or returns its error.
-#define REMORA_ASSIGN_OR_RETURN(lhs, expr)                       \
-  auto REMORA_CONCAT(remora_or_, __LINE__) = (expr);              \
-  if (!REMORA_CONCAT(remora_or_, __LINE__).ok())                  \
-    return REMORA_CONCAT(remora_or_, __LINE__).status();          \
+#define REMORA_ASSIGN_OR_RETURN(lhs, expr)               \
+  auto REMORA_CONCAT(remora_or_, __LINE__) = (expr);     \
+  if (!REMORA_CONCAT(remora_or_, __LINE__).ok())         \
+    return REMORA_CONCAT(remora_or_, __LINE__).status(); \
   lhs = std::move(REMORA_CONCAT(remora_or_, __LINE__)).value()
