@@ -1,0 +1,199 @@
+#include "http/header_map.h"
+
+#include <limits>
+
+namespace remora::http {
+namespace {
+
+constexpr std::array<std::string_view, static_cast<size_t>(Known::kCount)> kNames = {
+    ":method", ":path",          ":authority",        ":scheme",    ":status",
+    "host",    "content-length", "transfer-encoding", "connection", "upgrade",
+    "expect",  "keep-alive",     "proxy-connection",  "te",
+};
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+bool hasUpper(std::string_view s) {
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view knownName(Known h) {
+  return kNames[static_cast<size_t>(h)];
+}
+
+Known knownFromName(std::string_view n) {
+  // Dispatch on length first: most names miss after one integer compare.
+  switch (n.size()) {
+    case 2:
+      return n == "te" ? Known::kTe : Known::kCount;
+    case 4:
+      return n == "host" ? Known::kHost : Known::kCount;
+    case 5:
+      return n == ":path" ? Known::kPath : Known::kCount;
+    case 6:
+      return n == "expect" ? Known::kExpect : Known::kCount;
+    case 7:
+      if (n == ":method") return Known::kMethod;
+      if (n == ":scheme") return Known::kScheme;
+      if (n == ":status") return Known::kStatus;
+      if (n == "upgrade") return Known::kUpgrade;
+      return Known::kCount;
+    case 10:
+      if (n == ":authority") return Known::kAuthority;
+      if (n == "connection") return Known::kConnection;
+      if (n == "keep-alive") return Known::kKeepAlive;
+      return Known::kCount;
+    case 14:
+      return n == "content-length" ? Known::kContentLength : Known::kCount;
+    case 16:
+      return n == "proxy-connection" ? Known::kProxyConnection : Known::kCount;
+    case 17:
+      return n == "transfer-encoding" ? Known::kTransferEncoding : Known::kCount;
+    default:
+      return Known::kCount;
+  }
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+void HeaderMap::add(std::string_view name, std::string_view value) {
+  Entry e;
+  e.name.assign(name);
+  if (hasUpper(name)) {
+    for (char& c : e.name)
+      c = lower(c);
+  }
+  e.value.assign(value);
+  Known k = knownFromName(e.name);
+  if (k != Known::kCount && index_[static_cast<size_t>(k)] == kAbsent &&
+      entries_.size() < static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
+    index_[static_cast<size_t>(k)] = static_cast<int16_t>(entries_.size());
+  }
+  byte_size_ += e.name.size() + e.value.size();
+  entries_.push_back(std::move(e));
+}
+
+void HeaderMap::set(std::string_view name, std::string_view value) {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (equalsIgnoreCase(entries_[i].name, name)) {
+      byte_size_ -= entries_[i].value.size();
+      entries_[i].value.assign(value);
+      byte_size_ += value.size();
+      // Drop later duplicates.
+      size_t w = i + 1;
+      for (size_t r = i + 1; r < entries_.size(); ++r) {
+        if (equalsIgnoreCase(entries_[r].name, name)) {
+          byte_size_ -= entries_[r].name.size() + entries_[r].value.size();
+          continue;
+        }
+        if (w != r) entries_[w] = std::move(entries_[r]);
+        ++w;
+      }
+      if (w != entries_.size()) {
+        entries_.resize(w);
+        reindex();
+      }
+      return;
+    }
+  }
+  add(name, value);
+}
+
+size_t HeaderMap::remove(std::string_view name) {
+  size_t w = 0;
+  for (size_t r = 0; r < entries_.size(); ++r) {
+    if (equalsIgnoreCase(entries_[r].name, name)) {
+      byte_size_ -= entries_[r].name.size() + entries_[r].value.size();
+      continue;
+    }
+    if (w != r) entries_[w] = std::move(entries_[r]);
+    ++w;
+  }
+  size_t removed = entries_.size() - w;
+  if (removed > 0) {
+    entries_.resize(w);
+    reindex();
+  }
+  return removed;
+}
+
+void HeaderMap::reindex() {
+  index_.fill(kAbsent);
+  size_t n = std::min(entries_.size(), static_cast<size_t>(std::numeric_limits<int16_t>::max()));
+  for (size_t i = 0; i < n; ++i) {
+    Known k = knownFromName(entries_[i].name);
+    if (k != Known::kCount && index_[static_cast<size_t>(k)] == kAbsent) {
+      index_[static_cast<size_t>(k)] = static_cast<int16_t>(i);
+    }
+  }
+}
+
+const std::string* HeaderMap::get(std::string_view name) const {
+  for (const Entry& e : entries_) {
+    if (equalsIgnoreCase(e.name, name)) return &e.value;
+  }
+  return nullptr;
+}
+
+std::string HeaderMap::getJoined(std::string_view name) const {
+  std::string out;
+  bool first = true;
+  for (const Entry& e : entries_) {
+    if (!equalsIgnoreCase(e.name, name)) continue;
+    if (!first) out.append(", ");
+    out.append(e.value);
+    first = false;
+  }
+  return out;
+}
+
+bool HeaderMap::hasToken(std::string_view name, std::string_view token) const {
+  for (const Entry& e : entries_) {
+    if (!equalsIgnoreCase(e.name, name)) continue;
+    std::string_view v = e.value;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view item = v.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+        item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+        item.remove_suffix(1);
+      if (equalsIgnoreCase(item, token)) return true;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+std::string HeaderMap::toString() const {
+  std::string out;
+  for (const Entry& e : entries_) {
+    out.append(e.name).append(": ").append(e.value).append("\n");
+  }
+  return out;
+}
+
+bool HeaderMap::operator==(const HeaderMap& other) const {
+  if (entries_.size() != other.entries_.size()) return false;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].name != other.entries_[i].name || entries_[i].value != other.entries_[i].value)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace remora::http

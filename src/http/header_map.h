@@ -1,0 +1,110 @@
+// HeaderMap: the header fields of one HTTP message, in arrival order, with
+// names stored lower-case (HTTP/2 requires it and it makes lookups cheap).
+// Requests carry the pseudo-headers :method, :path, :authority and :scheme and
+// responses carry :status, as in HTTP/2, so routers and filters see one shape
+// whatever the codec. The headers every request consults (framing,
+// connection, pseudo-headers) are indexed, so those lookups never scan.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace remora::http {
+
+enum class Known : uint8_t {
+  kMethod,
+  kPath,
+  kAuthority,
+  kScheme,
+  kStatus,
+  kHost,
+  kContentLength,
+  kTransferEncoding,
+  kConnection,
+  kUpgrade,
+  kExpect,
+  kKeepAlive,
+  kProxyConnection,
+  kTe,
+  kCount,
+};
+
+// The lower-case name of a known header, e.g. "content-length".
+std::string_view knownName(Known h);
+// The known header whose lower-case name is `lower_name`, or kCount.
+Known knownFromName(std::string_view lower_name);
+
+// ASCII case-insensitive equality, for header names and tokens.
+bool equalsIgnoreCase(std::string_view a, std::string_view b);
+
+class HeaderMap {
+ public:
+  struct Entry {
+    std::string name;  // lower-case
+    std::string value;
+  };
+
+  HeaderMap() { index_.fill(kAbsent); }
+
+  // Appends a field; `name` is lower-cased. Repeated names are kept as
+  // separate entries, in order.
+  void add(std::string_view name, std::string_view value);
+  // Replaces every field called `name` by one field with `value` (kept at the
+  // position of the first, or appended).
+  void set(std::string_view name, std::string_view value);
+  // Removes every field called `name`; returns how many were removed.
+  size_t remove(std::string_view name);
+
+  // The first value of `name`, or nullptr.
+  const std::string* get(std::string_view name) const;
+  const std::string* get(Known h) const {
+    int16_t i = index_[static_cast<size_t>(h)];
+    return i == kAbsent ? nullptr : &entries_[static_cast<size_t>(i)].value;
+  }
+  bool has(Known h) const { return index_[static_cast<size_t>(h)] != kAbsent; }
+  // The value of `h`, or "" when absent.
+  std::string_view value(Known h) const {
+    const std::string* v = get(h);
+    return v ? std::string_view(*v) : std::string_view();
+  }
+  // Every value of `name` joined with ", " (the list form of RFC 9110 5.3).
+  std::string getJoined(std::string_view name) const;
+  // Whether the comma-separated list in the fields called `name` holds
+  // `token` (case-insensitive), e.g. hasToken("connection", "close").
+  bool hasToken(std::string_view name, std::string_view token) const;
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry>::const_iterator begin() const { return entries_.begin(); }
+  std::vector<Entry>::const_iterator end() const { return entries_.end(); }
+  // Sum of name and value lengths, as HTTP/2 and limits count them.
+  size_t byteSize() const { return byte_size_; }
+
+  // "name: value\n" per field, for tests and logs.
+  std::string toString() const;
+  bool operator==(const HeaderMap& other) const;
+
+  // Well-known accessors.
+  std::string_view method() const { return value(Known::kMethod); }
+  std::string_view path() const { return value(Known::kPath); }
+  std::string_view authority() const { return value(Known::kAuthority); }
+  std::string_view scheme() const { return value(Known::kScheme); }
+  std::string_view status() const { return value(Known::kStatus); }
+
+ private:
+  static constexpr int16_t kAbsent = -1;
+  void reindex();
+
+  std::vector<Entry> entries_;
+  std::array<int16_t, static_cast<size_t>(Known::kCount)> index_;
+  size_t byte_size_ = 0;
+};
+
+using HeaderMapPtr = std::unique_ptr<HeaderMap>;
+
+}  // namespace remora::http
