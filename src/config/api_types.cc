@@ -33,6 +33,7 @@
 #include "envoy/type/matcher/v3/string.pb.h"
 #include "envoy/type/v3/percent.pb.h"
 #include "envoy/type/v3/range.pb.h"
+#include "envoy/type/v3/semantic_version.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace remora::config {
@@ -75,6 +76,7 @@ const std::vector<const google::protobuf::FileDescriptor*>& apiFiles() {
       envoy::type::matcher::v3::StringMatcher::descriptor()->file(),
       envoy::type::v3::Percent::descriptor()->file(),
       envoy::type::v3::Int64Range::descriptor()->file(),
+      envoy::type::v3::SemanticVersion::descriptor()->file(),
       google::rpc::Status::descriptor()->file(),
   };
   return *files;
