@@ -75,6 +75,10 @@ StatusOr<HeaderMutations> HeaderMutations::compile(
     HeaderToAdd h;
     h.name = toLowerAscii(opt.header().key());
     REMORA_ASSIGN_OR_RETURN(h.value, literalValue(raw, field + ".header.value"));
+    if (!HeaderValueOption::HeaderAppendAction_IsValid(opt.append_action())) {
+      return invalidArgumentError(field + ".append_action: unknown value " +
+                                  std::to_string(opt.append_action()));
+    }
     h.action = static_cast<AppendAction>(opt.append_action());
     if (opt.has_append()) {
       if (opt.append_action() != HeaderValueOption::APPEND_IF_EXISTS_OR_ADD) {
