@@ -193,7 +193,8 @@ int Http1Parser::scanHead(std::string_view buf, bool trailers, size_t& end) {
         return -1;
       }
       if (buf.size() - scan_.first_line > settings_.max_header_bytes) {
-        fail(431, "header section too large", {}, base + buf.size());
+        fail(431, "header section too large", {},
+             base + scan_.first_line + settings_.max_header_bytes);
         return -1;
       }
       return 0;
@@ -211,7 +212,7 @@ int Http1Parser::scanHead(std::string_view buf, bool trailers, size_t& end) {
         // client's stray CRLF after a body). They count toward the head limit.
         scan_.line_start = scan_.pos = next;
         if (next > settings_.max_header_bytes) {
-          fail(431, "header section too large", {}, base + next);
+          fail(431, "header section too large", {}, base + settings_.max_header_bytes);
           return -1;
         }
         continue;
@@ -231,7 +232,8 @@ int Http1Parser::scanHead(std::string_view buf, bool trailers, size_t& end) {
       return -1;
     }
     if (next - scan_.first_line > settings_.max_header_bytes) {
-      fail(431, "header section too large", {}, base + next);
+      fail(431, "header section too large", {},
+           base + scan_.first_line + settings_.max_header_bytes);
       return -1;
     }
     scan_.line_start = scan_.pos = next;
@@ -402,6 +404,7 @@ bool Http1Parser::parseTransferEncoding(std::string_view value, uint64_t at) {
 void Http1Parser::processHead(std::string_view block, uint64_t base) {
   size_t crlf = block.find("\r\n");
   std::string_view line = block.substr(0, crlf);
+  head_offset_ = base;
   te_last_chunked_ = te_chunked_not_last_ = te_other_ = false;
   if (!parseFields(block.substr(crlf + 2), base + crlf + 2, false)) return;
   Head head;

@@ -69,7 +69,8 @@ class Http1Parser {
   // Records an error; parsing stops for good. For responses every status
   // becomes 502 (it is the upstream that misbehaved).
   void fail(int status, std::string_view reason, std::string_view field, uint64_t offset);
-  void fail(int status, std::string_view reason) { fail(status, reason, {}, offset_); }
+  // For errors found by callbacks: reported at the start of the message's head.
+  void fail(int status, std::string_view reason) { fail(status, reason, {}, head_offset_); }
   bool hasError() const { return state_ == State::kError; }
   const CodecError& error() const { return error_; }
 
@@ -137,7 +138,8 @@ class Http1Parser {
   const Http1Settings& settings_;
   Callbacks& callbacks_;
   State state_ = State::kHead;
-  uint64_t offset_ = 0;  // of the first byte of the current parse() input
+  uint64_t offset_ = 0;       // of the first byte of the current parse() input
+  uint64_t head_offset_ = 0;  // of the current message's start line
 
   std::string head_buf_;  // a head split across reads
   uint64_t head_buf_base_ = 0;
