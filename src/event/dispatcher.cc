@@ -14,13 +14,19 @@ FileEvent::FileEvent(Dispatcher& d, int fd, Callback cb, uint32_t events)
     : dispatcher_(d), fd_(fd), cb_(std::move(cb)), enabled_(events) {}
 
 FileEvent::~FileEvent() {
-  dispatcher_.updateEpoll(this, EPOLL_CTL_DEL);
+  if (registered_) dispatcher_.updateEpoll(this, EPOLL_CTL_DEL);
 }
 
 void FileEvent::setEnabled(uint32_t events) {
   if (events == enabled_) return;
   enabled_ = events;
-  dispatcher_.updateEpoll(this, EPOLL_CTL_MOD);
+  if (events == 0) {
+    if (registered_) dispatcher_.updateEpoll(this, EPOLL_CTL_DEL);
+    registered_ = false;
+  } else {
+    dispatcher_.updateEpoll(this, registered_ ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
+    registered_ = true;
+  }
 }
 
 Timer::~Timer() {
@@ -71,7 +77,10 @@ Dispatcher::~Dispatcher() {
 std::unique_ptr<FileEvent> Dispatcher::createFileEvent(int fd, FileEvent::Callback cb,
                                                        uint32_t events) {
   std::unique_ptr<FileEvent> ev(new FileEvent(*this, fd, std::move(cb), events));
-  updateEpoll(ev.get(), EPOLL_CTL_ADD);
+  if (events != 0) {
+    updateEpoll(ev.get(), EPOLL_CTL_ADD);
+    ev->registered_ = true;
+  }
   return ev;
 }
 

@@ -36,7 +36,9 @@ class FileEvent {
  public:
   using Callback = std::function<void(uint32_t ready)>;
   ~FileEvent();
-  // Which of kRead / kWrite to watch (level-triggered).
+  // Which of kRead / kWrite to watch (level-triggered). With neither, the fd
+  // is taken out of epoll entirely, so even a hang-up is not reported: a
+  // socket whose both directions are finished cannot wake the loop in vain.
   void setEnabled(uint32_t events);
   uint32_t enabled() const { return enabled_; }
 
@@ -47,6 +49,7 @@ class FileEvent {
   int fd_;
   Callback cb_;
   uint32_t enabled_;
+  bool registered_ = false;
 };
 
 // A one-shot timer; enable() again to re-arm. Destroying it cancels it.

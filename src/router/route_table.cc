@@ -816,9 +816,14 @@ class RouteTable::Compiler {
 
 StatusOr<std::shared_ptr<const RouteTable>> RouteTable::compile(
     const envoy::config::route::v3::RouteConfiguration& config) {
+  return compile(envoy::config::route::v3::RouteConfiguration(config));
+}
+
+StatusOr<std::shared_ptr<const RouteTable>> RouteTable::compile(
+    envoy::config::route::v3::RouteConfiguration&& config) {
   // Built in place: entries point into config_, so the table never moves.
   std::shared_ptr<RouteTable> table(new RouteTable());
-  table->config_ = config;
+  table->config_.Swap(&config);
   Compiler compiler(*table);
   REMORA_RETURN_IF_ERROR(compiler.run());
   return std::shared_ptr<const RouteTable>(std::move(table));

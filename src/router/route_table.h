@@ -217,6 +217,9 @@ class RouteTable {
  public:
   static StatusOr<std::shared_ptr<const RouteTable>> compile(
       const envoy::config::route::v3::RouteConfiguration& config);
+  // Same, without copying a large configuration the caller no longer needs.
+  static StatusOr<std::shared_ptr<const RouteTable>> compile(
+      envoy::config::route::v3::RouteConfiguration&& config);
 
   // Thread: any. The per-request entry point.
   RouteDecision route(const RequestView& request, RandomSource& random) const;

@@ -1,0 +1,3 @@
+#include "pilot/cli.h"
+
+int main(int argc, char** argv) { return remora::pilot::pilotMain(argc, argv); }

@@ -1,0 +1,168 @@
+#include "pilot/model/config_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace remora::pilot {
+namespace {
+
+bool isBlankOrComment(const std::string& chunk) {
+  std::istringstream in(chunk);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t p = line.find_first_not_of(" \t\r");
+    if (p != std::string::npos && line[p] != '#') return false;
+  }
+  return true;
+}
+
+std::string readFile(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  *ok = static_cast<bool>(in) || in.eof();
+  return out.str();
+}
+
+}  // namespace
+
+void addConfigText(const std::string& file_name, const std::string& text, ConfigSet* set) {
+  // Documents are split by hand rather than with YAML::LoadAll so that a syntax
+  // error in one document does not lose the others. Each chunk is padded with
+  // the newlines before it so that yaml-cpp's line numbers are the file's.
+  std::vector<std::pair<int, std::string>> chunks;  // first line (0-based), text
+  std::istringstream in(text);
+  std::string line, current;
+  int line_no = 0, chunk_start = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\r')) {
+      chunks.emplace_back(chunk_start, current);
+      current.clear();
+      chunk_start = line_no + 1;
+    } else {
+      current += line + "\n";
+    }
+    ++line_no;
+  }
+  chunks.emplace_back(chunk_start, current);
+  if (!chunks.empty() && isBlankOrComment(chunks.front().second)) chunks.erase(chunks.begin());
+  int index = 0;
+  for (const auto& [first_line, chunk] : chunks) {
+    SourceRef where{file_name, index++, first_line + 1};
+    if (isBlankOrComment(chunk)) continue;
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(std::string(first_line, '\n') + chunk);
+    } catch (const YAML::Exception& ex) {
+      Refusal r;
+      r.source = where;
+      if (ex.mark.line >= 0) r.source.line = ex.mark.line + 1;
+      r.message = "invalid YAML: " + ex.msg;
+      set->refusals.push_back(std::move(r));
+      continue;
+    }
+    ParsedDocument parsed = parseDocument(doc, where);
+    uint64_t hash = fnv1a(chunk);
+    for (auto& o : parsed.objects) {
+      o.content_hash = hash = fnv1a(o.key(), hash);
+      set->objects.push_back(std::move(o));
+    }
+    for (auto& r : parsed.refusals) set->refusals.push_back(std::move(r));
+    for (auto& w : parsed.warnings) set->warnings.push_back(std::move(w));
+  }
+}
+
+void finishConfigSet(ConfigSet* set) {
+  std::map<std::string, const ConfigObject*> seen;
+  std::vector<ConfigObject> kept;
+  std::vector<ConfigObject> meshes;
+  for (auto& o : set->objects) {
+    std::string id = std::string(objectKindName(o.kind)) + " " + o.key();
+    auto it = seen.find(id);
+    if (it != seen.end()) {
+      Refusal r;
+      r.source = o.source;
+      r.kind = objectKindName(o.kind);
+      r.object = o.key();
+      r.field = "metadata.name";
+      r.message = "duplicate object: already defined at " + it->second->source.file + ":" +
+                  std::to_string(it->second->source.line);
+      set->refusals.push_back(std::move(r));
+      continue;
+    }
+    seen[id] = &o;
+    if (o.kind == ObjectKind::kMeshConfig) {
+      meshes.push_back(std::move(o));
+    } else {
+      kept.push_back(std::move(o));
+    }
+  }
+  set->objects = std::move(kept);
+  if (set->mesh_source == "defaults" && !meshes.empty()) {
+    set->mesh = std::get<MeshConfig>(meshes.front().value);
+    set->mesh_source = meshes.front().source.file + ": ConfigMap istio-system/istio";
+  }
+}
+
+ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_file) {
+  ConfigSet set;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::string ext = it->path().extension().string();
+    if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(ec)) {
+      files.push_back(it->path().filename().string());
+    }
+  }
+  if (ec) set.warnings.push_back("cannot read config dir " + dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (const auto& name : files) {
+    bool ok = false;
+    std::string text = readFile((fs::path(dir) / name).string(), &ok);
+    if (!ok) {
+      set.warnings.push_back("cannot read " + name);
+      continue;
+    }
+    addConfigText(name, text, &set);
+  }
+  if (!mesh_config_file.empty()) {
+    bool ok = false;
+    std::string text = readFile(mesh_config_file, &ok);
+    SourceRef where{mesh_config_file, 0, 1};
+    YAML::Node node;
+    std::string error;
+    if (!ok) {
+      error = "cannot read file";
+    } else {
+      try {
+        node = YAML::Load(text);
+      } catch (const YAML::Exception& ex) {
+        error = "invalid YAML: " + ex.msg;
+      }
+    }
+    if (error.empty()) {
+      auto parsed = parseMeshConfig(node, where);
+      if (auto* mc = std::get_if<MeshConfig>(&parsed)) {
+        set.mesh = *mc;
+        set.mesh_source = mesh_config_file;
+      } else {
+        set.refusals.push_back(std::get<Refusal>(parsed));
+      }
+    } else {
+      Refusal r;
+      r.source = where;
+      r.kind = "MeshConfig";
+      r.message = error;
+      set.refusals.push_back(std::move(r));
+    }
+  }
+  finishConfigSet(&set);
+  return set;
+}
+
+}  // namespace remora::pilot

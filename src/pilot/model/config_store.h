@@ -1,0 +1,35 @@
+// Reading a config folder into a set of validated objects. A bad document or
+// object is refused on its own; everything else in the folder still loads, so
+// one typo never takes the mesh down.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pilot/model/parse.h"
+#include "pilot/model/types.h"
+
+namespace remora::pilot {
+
+struct ConfigSet {
+  std::vector<ConfigObject> objects;  // accepted, in file-name then document order
+  std::vector<Refusal> refusals;
+  std::vector<std::string> warnings;  // ignored kinds, unreadable files
+  MeshConfig mesh;
+  std::string mesh_source = "defaults";  // or the file / ConfigMap it came from
+};
+
+// Adds the documents of one file. `file_name` is what refusals quote.
+void addConfigText(const std::string& file_name, const std::string& text, ConfigSet* set);
+
+// Reads every *.yaml and *.yml directly inside `dir` (sorted by name, not
+// recursive), then applies the mesh config: `mesh_config_file` when not empty
+// (Istio's MeshConfig YAML), else a ConfigMap istio-system/istio in the folder,
+// else defaults. Duplicate objects (same kind, namespace and name) are refused
+// after the first.
+ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_file = "");
+
+// Duplicate check and mesh config selection, for sets built with addConfigText.
+void finishConfigSet(ConfigSet* set);
+
+}  // namespace remora::pilot

@@ -1,0 +1,201 @@
+#include "pilot/model/naming.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace remora::pilot {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool protocolFromWord(std::string_view word, Protocol* out) {
+  std::string w = lower(word);
+  if (w == "http" || w == "http1.1" || w == "http/1.1" || w == "http-web") {
+    *out = Protocol::kHttp;
+  } else if (w == "http2" || w == "h2c" || w == "kubernetes.io/h2c") {
+    *out = Protocol::kHttp2;
+  } else if (w == "grpc" || w == "grpc-web") {
+    *out = Protocol::kGrpc;
+  } else if (w == "tcp" || w == "mongo" || w == "mysql" || w == "redis" || w == "thrift") {
+    *out = Protocol::kTcp;
+  } else if (w == "tls" || w == "https") {
+    *out = Protocol::kTls;
+  } else if (w == "udp") {
+    *out = Protocol::kUdp;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> splitDots(std::string_view s) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    if (dot == std::string_view::npos) {
+      parts.push_back(s.substr(start));
+      break;
+    }
+    parts.push_back(s.substr(start, dot - start));
+    start = dot + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+const char* protocolName(Protocol p) {
+  switch (p) {
+    case Protocol::kHttp:
+      return "HTTP";
+    case Protocol::kHttp2:
+      return "HTTP2";
+    case Protocol::kGrpc:
+      return "GRPC";
+    case Protocol::kTcp:
+      return "TCP";
+    case Protocol::kTls:
+      return "TLS";
+    case Protocol::kUdp:
+      return "UDP";
+  }
+  return "?";
+}
+
+bool isHttpProtocol(Protocol p) {
+  return p == Protocol::kHttp || p == Protocol::kHttp2 || p == Protocol::kGrpc;
+}
+
+Protocol protocolForServicePort(std::string_view name, std::string_view app_protocol,
+                                std::string_view k8s_protocol) {
+  if (k8s_protocol == "UDP" || k8s_protocol == "SCTP") return Protocol::kUdp;
+  Protocol p = Protocol::kTcp;
+  if (!app_protocol.empty() && protocolFromWord(app_protocol, &p)) return p;
+  // grpc-web is the only protocol whose own name contains a '-'.
+  if (lower(name).rfind("grpc-web", 0) == 0) return Protocol::kGrpc;
+  std::string_view prefix = name.substr(0, name.find('-'));
+  if (protocolFromWord(prefix, &p) && p != Protocol::kUdp) return p;
+  return Protocol::kTcp;
+}
+
+Protocol protocolForServiceEntryPort(std::string_view protocol) {
+  Protocol p = Protocol::kTcp;
+  if (protocolFromWord(protocol, &p)) return p;
+  return Protocol::kTcp;
+}
+
+std::string clusterName(TrafficDirection direction, uint32_t port, std::string_view subset,
+                        std::string_view host) {
+  std::string out = direction == TrafficDirection::kInbound ? "inbound|" : "outbound|";
+  out += std::to_string(port);
+  out += '|';
+  out += subset;
+  out += '|';
+  out += host;
+  return out;
+}
+
+bool parseClusterName(std::string_view name, ClusterKey* key) {
+  size_t a = name.find('|');
+  if (a == std::string_view::npos) return false;
+  size_t b = name.find('|', a + 1);
+  if (b == std::string_view::npos) return false;
+  size_t c = name.find('|', b + 1);
+  if (c == std::string_view::npos) return false;
+  std::string_view dir = name.substr(0, a);
+  if (dir == "inbound") {
+    key->direction = TrafficDirection::kInbound;
+  } else if (dir == "outbound") {
+    key->direction = TrafficDirection::kOutbound;
+  } else {
+    return false;
+  }
+  std::string_view port = name.substr(a + 1, b - a - 1);
+  if (port.empty() || !std::all_of(port.begin(), port.end(), ::isdigit) || port.size() > 5) return false;
+  key->port = static_cast<uint32_t>(std::stoul(std::string(port)));
+  key->subset = std::string(name.substr(b + 1, c - b - 1));
+  key->host = std::string(name.substr(c + 1));
+  return true;
+}
+
+std::string listenerName(std::string_view ip, uint32_t port) {
+  return std::string(ip) + "_" + std::to_string(port);
+}
+
+std::string hostPort(std::string_view host, uint32_t port) {
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+std::vector<std::string> virtualHostDomains(std::string_view host, uint32_t port,
+                                            const std::vector<std::string>& vips,
+                                            std::string_view proxy_namespace,
+                                            std::string_view domain_suffix) {
+  std::vector<std::string> out;
+  out.emplace_back(host);
+  out.push_back(hostPort(host, port));
+  // The proxy resolves names like a pod in its namespace: its DNS search path
+  // starts with <ns>.svc.<suffix>. The labels the host shares with that domain
+  // (from the end) can be dropped; the rest is the part a caller must write.
+  std::string proxy_domain = std::string(proxy_namespace) + ".svc." + std::string(domain_suffix);
+  auto host_parts = splitDots(host);
+  auto domain_parts = splitDots(proxy_domain);
+  size_t shared = 0;
+  while (shared < host_parts.size() - 1 && shared < domain_parts.size() &&
+         host_parts[host_parts.size() - 1 - shared] == domain_parts[domain_parts.size() - 1 - shared]) {
+    ++shared;
+  }
+  if (shared > 0 && host.rfind("*", 0) != 0) {
+    size_t unique_count = host_parts.size() - shared;
+    std::string unique;
+    for (size_t i = 0; i < unique_count; ++i) {
+      if (i) unique += '.';
+      unique += host_parts[i];
+    }
+    out.push_back(unique);
+    out.push_back(hostPort(unique, port));
+    // Longer forms, from the longest down, stopping before the full host.
+    for (size_t keep = shared - 1; keep >= 1; --keep) {
+      std::string variant = unique;
+      for (size_t i = 0; i < keep; ++i) {
+        variant += '.';
+        variant += host_parts[unique_count + i];
+      }
+      out.push_back(variant);
+      out.push_back(hostPort(variant, port));
+    }
+  }
+  for (const auto& vip : vips) {
+    out.push_back(vip);
+    out.push_back(hostPort(vip, port));
+  }
+  return out;
+}
+
+std::string serviceFqdn(std::string_view name, std::string_view ns, std::string_view domain_suffix) {
+  return std::string(name) + "." + std::string(ns) + ".svc." + std::string(domain_suffix);
+}
+
+std::string resolveHost(std::string_view host, std::string_view ns, std::string_view domain_suffix) {
+  if (host.empty() || host.front() == '*') return std::string(host);
+  auto parts = splitDots(host);
+  if (parts.size() == 1) return serviceFqdn(host, ns, domain_suffix);
+  if (parts.size() == 2) return std::string(host) + ".svc." + std::string(domain_suffix);
+  if (parts.size() == 3 && parts[2] == "svc") return std::string(host) + "." + std::string(domain_suffix);
+  return std::string(host);
+}
+
+bool hostMatches(std::string_view pattern, std::string_view fqdn) {
+  if (pattern == fqdn || pattern == "*") return true;
+  if (pattern.rfind("*.", 0) == 0) {
+    std::string_view suffix = pattern.substr(1);  // ".example.com"
+    return fqdn.size() > suffix.size() && fqdn.substr(fqdn.size() - suffix.size()) == suffix;
+  }
+  return false;
+}
+
+}  // namespace remora::pilot

@@ -1,0 +1,412 @@
+#include "pilot/model/snapshot.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+namespace remora::pilot {
+namespace {
+
+bool selects(const Labels& selector, const Labels& labels) {
+  for (const auto& [k, v] : selector) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+bool podServesTraffic(const K8sPod& pod) {
+  return !pod.pod_ip.empty() && pod.ready && pod.phase != "Succeeded" && pod.phase != "Failed";
+}
+
+uint32_t podTargetPort(const K8sServicePort& port, const K8sPod& pod) {
+  if (!port.target_port_name.empty()) {
+    auto it = pod.named_ports.find(port.target_port_name);
+    return it == pod.named_ports.end() ? 0 : it->second;
+  }
+  return port.target_port != 0 ? port.target_port : port.port;
+}
+
+uint64_t hashLabels(const Labels& labels, uint64_t h) {
+  for (const auto& [k, v] : labels) {
+    h = fnv1a(k, h);
+    h = fnv1a("=", h);
+    h = fnv1a(v, h);
+    h = fnv1a(";", h);
+  }
+  return h;
+}
+
+uint64_t hashInstances(const std::vector<ServiceInstance>& instances) {
+  uint64_t h = fnv1a("instances");
+  for (const auto& i : instances) {
+    h = fnv1a(i.address, h);
+    for (uint32_t p : i.ports) h = fnv1a(std::to_string(p) + ",", h);
+    h = hashLabels(i.labels, h);
+    h = fnv1a(i.uid + "|" + i.locality + "|" + std::to_string(i.weight), h);
+  }
+  return h;
+}
+
+bool appliesToSidecars(const std::vector<std::string>& gateways) {
+  return gateways.empty() || std::find(gateways.begin(), gateways.end(), "mesh") != gateways.end();
+}
+
+}  // namespace
+
+const ServicePort* Service::findPort(uint32_t port) const {
+  for (const auto& p : ports) {
+    if (p.port == port) return &p;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const MeshSnapshot> MeshSnapshot::build(ConfigSet config, uint64_t version) {
+  std::shared_ptr<MeshSnapshot> s(new MeshSnapshot());
+  s->version_ = version;
+  s->config_ = std::move(config);
+  s->warnings_ = s->config_.warnings;
+  s->index();
+  s->buildServices();
+  s->linkRules();
+  return s;
+}
+
+void MeshSnapshot::index() {
+  uint64_t h = fnv1a("config");
+  for (const auto& o : config_.objects) {
+    switch (o.kind) {
+      case ObjectKind::kPod: {
+        const auto& pod = std::get<K8sPod>(o.value);
+        pods_[pod.meta.name + "." + pod.meta.namespace_] = &pod;
+        continue;
+      }
+      case ObjectKind::kEndpoints: {
+        const auto& eps = std::get<K8sEndpoints>(o.value);
+        endpoints_[eps.meta.namespace_ + "/" + eps.meta.name] = &eps;
+        continue;
+      }
+      case ObjectKind::kService: {
+        const auto& svc = std::get<K8sService>(o.value);
+        k8s_services_by_ns_[svc.meta.namespace_].push_back(&svc);
+        break;
+      }
+      case ObjectKind::kDestinationRule:
+        destination_rules_.push_back(&std::get<DestinationRule>(o.value));
+        break;
+      default:
+        break;
+    }
+    h = fnv1a(std::to_string(o.content_hash) + ";", h);
+  }
+  const MeshConfig& m = config_.mesh;
+  h = fnv1a(std::to_string(static_cast<int>(m.outbound_policy)) + m.trust_domain + m.domain_suffix +
+                m.root_namespace + std::to_string(m.connect_timeout_ms) +
+                std::to_string(m.proxy_listen_port),
+            h);
+  config_hash_ = h;
+}
+
+void MeshSnapshot::buildServices() {
+  const std::string& suffix = config_.mesh.domain_suffix;
+  for (const auto& o : config_.objects) {
+    if (o.kind == ObjectKind::kService) {
+      const auto& k = std::get<K8sService>(o.value);
+      Service s;
+      s.fqdn = serviceFqdn(k.meta.name, k.meta.namespace_, suffix);
+      s.name = k.meta.name;
+      s.namespace_ = k.meta.namespace_;
+      s.source = "Service " + o.key();
+      if (!k.cluster_ip.empty() && k.cluster_ip != "None") s.vips.push_back(k.cluster_ip);
+      for (const auto& p : k.ports) {
+        s.ports.push_back({p.name, p.port, protocolForServicePort(p.name, p.app_protocol, p.protocol)});
+      }
+      if (k.has_selector) {
+        if (!k.selector.empty()) {
+          for (const auto& [key, pod] : pods_) {
+            if (pod->meta.namespace_ != k.meta.namespace_ || !podServesTraffic(*pod) ||
+                !selects(k.selector, pod->meta.labels)) {
+              continue;
+            }
+            ServiceInstance inst;
+            inst.address = pod->pod_ip;
+            inst.labels = pod->meta.labels;
+            inst.uid = "kubernetes://" + key;
+            for (const auto& p : k.ports) inst.ports.push_back(podTargetPort(p, *pod));
+            s.instances.push_back(std::move(inst));
+          }
+        }
+      } else if (auto it = endpoints_.find(o.key()); it != endpoints_.end()) {
+        for (const auto& subset : it->second->subsets) {
+          for (const auto& addr : subset.addresses) {
+            ServiceInstance inst;
+            inst.address = addr.ip;
+            if (!addr.pod_name.empty()) {
+              std::string ns = addr.pod_namespace.empty() ? k.meta.namespace_ : addr.pod_namespace;
+              inst.uid = "kubernetes://" + addr.pod_name + "." + ns;
+              if (auto pod = pods_.find(addr.pod_name + "." + ns); pod != pods_.end()) {
+                inst.labels = pod->second->meta.labels;
+              }
+            }
+            for (const auto& sp : k.ports) {
+              uint32_t number = 0;
+              for (const auto& ep : subset.ports) {
+                if (ep.name == sp.name || (k.ports.size() == 1 && subset.ports.size() == 1)) {
+                  number = ep.port;
+                }
+              }
+              inst.ports.push_back(number);
+            }
+            s.instances.push_back(std::move(inst));
+          }
+        }
+      }
+      services_.push_back(std::move(s));
+    } else if (o.kind == ObjectKind::kServiceEntry) {
+      const auto& se = std::get<ServiceEntry>(o.value);
+      for (const auto& host : se.hosts) {
+        Service s;
+        s.fqdn = host;
+        s.name = se.meta.name;
+        s.namespace_ = se.meta.namespace_;
+        s.origin = Service::Origin::kServiceEntry;
+        s.source = "ServiceEntry " + o.key();
+        s.vips = se.addresses;
+        s.passthrough = se.resolution == ServiceEntry::Resolution::kNone;
+        s.export_to = se.export_to;
+        for (const auto& p : se.ports) {
+          s.ports.push_back({p.name, p.number, protocolForServiceEntryPort(p.protocol)});
+        }
+        for (const auto& ep : se.endpoints) {
+          ServiceInstance inst;
+          inst.address = ep.address;
+          inst.labels = ep.labels;
+          inst.locality = ep.locality;
+          inst.weight = ep.weight == 0 ? 1 : ep.weight;
+          for (const auto& p : se.ports) {
+            auto it = ep.ports.find(p.name);
+            inst.ports.push_back(it != ep.ports.end() ? it->second
+                                                      : (p.target_port ? p.target_port : p.number));
+          }
+          s.instances.push_back(std::move(inst));
+        }
+        services_.push_back(std::move(s));
+      }
+    }
+  }
+  // Kubernetes services win a host clash, then the first object in file order.
+  std::stable_sort(services_.begin(), services_.end(), [](const Service& a, const Service& b) {
+    return std::tie(a.fqdn, a.origin) < std::tie(b.fqdn, b.origin);
+  });
+  std::vector<Service> unique;
+  for (auto& s : services_) {
+    if (!unique.empty() && unique.back().fqdn == s.fqdn) {
+      warnings_.push_back(s.source + ": host " + s.fqdn + " is already defined by " +
+                          unique.back().source + "; ignored");
+      continue;
+    }
+    std::sort(s.instances.begin(), s.instances.end(),
+              [](const ServiceInstance& a, const ServiceInstance& b) {
+                return std::tie(a.address, a.ports) < std::tie(b.address, b.ports);
+              });
+    s.endpoints_hash = hashInstances(s.instances);
+    unique.push_back(std::move(s));
+  }
+  services_ = std::move(unique);
+  for (size_t i = 0; i < services_.size(); ++i) service_by_fqdn_[services_[i].fqdn] = i;
+}
+
+void MeshSnapshot::linkRules() {
+  for (const auto& o : config_.objects) {
+    if (o.kind != ObjectKind::kVirtualService) continue;
+    const auto& vs = std::get<VirtualService>(o.value);
+    ResolvedVirtualService r;
+    r.spec = &vs;
+    r.ref = o.key();
+    for (const auto& h : vs.hosts) r.hosts.push_back(resolveHost(h, vs.meta.namespace_));
+    virtual_services_.push_back(std::move(r));
+  }
+  std::stable_sort(virtual_services_.begin(), virtual_services_.end(),
+                   [](const ResolvedVirtualService& a, const ResolvedVirtualService& b) {
+                     return std::tie(a.spec->meta.creation_timestamp, a.ref) <
+                            std::tie(b.spec->meta.creation_timestamp, b.ref);
+                   });
+  // Report references that will not work, without refusing the rule: the seed
+  // shows that a route to an undefined subset is still served (and gives 503).
+  for (const auto& r : virtual_services_) {
+    const auto& vs = *r.spec;
+    auto check = [&](const RouteDestination& d, const std::string& path) {
+      std::string host = resolveHost(d.destination.host, vs.meta.namespace_);
+      const Service* svc = findService(host);
+      std::string where = "VirtualService " + r.ref + ": " + path + ".destination: ";
+      if (!svc) {
+        warnings_.push_back(where + "host " + host + " is not in the registry");
+        return;
+      }
+      if (d.destination.port && !svc->findPort(d.destination.port)) {
+        warnings_.push_back(where + "port " + std::to_string(d.destination.port) + " is not a port of " + host);
+      }
+      if (d.destination.subset.empty()) return;
+      bool defined = false;
+      for (const DestinationRule* dr : destination_rules_) {
+        if (!hostMatches(resolveHost(dr->host, dr->meta.namespace_), host)) continue;
+        for (const auto& s : dr->subsets) defined = defined || s.name == d.destination.subset;
+      }
+      if (!defined) {
+        warnings_.push_back(where + "subset \"" + d.destination.subset + "\" of " + host +
+                            " is not defined by any DestinationRule (requests will get 503 NC)");
+      }
+    };
+    for (size_t i = 0; i < vs.http.size(); ++i) {
+      for (size_t j = 0; j < vs.http[i].route.size(); ++j) {
+        check(vs.http[i].route[j], "spec.http[" + std::to_string(i) + "].route[" + std::to_string(j) + "]");
+      }
+    }
+    for (size_t i = 0; i < vs.tcp.size(); ++i) {
+      for (size_t j = 0; j < vs.tcp[i].route.size(); ++j) {
+        check(vs.tcp[i].route[j], "spec.tcp[" + std::to_string(i) + "].route[" + std::to_string(j) + "]");
+      }
+    }
+  }
+}
+
+const Service* MeshSnapshot::findService(std::string_view fqdn) const {
+  auto it = service_by_fqdn_.find(fqdn);
+  return it == service_by_fqdn_.end() ? nullptr : &services_[it->second];
+}
+
+bool MeshSnapshot::visibleTo(const std::vector<std::string>& export_to, std::string_view owner_ns,
+                             std::string_view proxy_ns) const {
+  if (export_to.empty()) return true;
+  for (const auto& e : export_to) {
+    if (e == "*" || e == proxy_ns || (e == "." && owner_ns == proxy_ns)) return true;
+  }
+  return false;
+}
+
+std::optional<ProxyNode> MeshSnapshot::findProxy(std::string_view id) const {
+  auto it = pods_.find(id);
+  if (it == pods_.end()) return std::nullopt;
+  const K8sPod& pod = *it->second;
+  return ProxyNode{pod.meta.name, pod.meta.namespace_, pod.pod_ip, pod.meta.labels, pod.service_account};
+}
+
+std::vector<std::string> MeshSnapshot::proxyIds() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, pod] : pods_) {
+    if (!pod->pod_ip.empty()) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::vector<InboundTarget> MeshSnapshot::inboundTargets(const ProxyNode& proxy) const {
+  std::vector<InboundTarget> out;
+  if (proxy.ip.empty()) return out;
+  auto ns = k8s_services_by_ns_.find(proxy.namespace_);
+  if (ns == k8s_services_by_ns_.end()) return out;
+  for (const K8sService* k : ns->second) {
+    const Service* svc = findService(serviceFqdn(k->meta.name, k->meta.namespace_, config_.mesh.domain_suffix));
+    if (!svc || svc->origin != Service::Origin::kKubernetes) continue;
+    // The pod is a backend of the service when it appears among its instances
+    // (selector match or an Endpoints address).
+    for (const auto& inst : svc->instances) {
+      if (inst.address != proxy.ip) continue;
+      for (size_t i = 0; i < svc->ports.size(); ++i) {
+        if (inst.ports[i] != 0 && svc->ports[i].protocol != Protocol::kUdp) {
+          out.push_back({svc, svc->ports[i], inst.ports[i]});
+        }
+      }
+      break;
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const InboundTarget& a, const InboundTarget& b) {
+    return std::tie(a.target_port, a.service->fqdn, a.port.port) <
+           std::tie(b.target_port, b.service->fqdn, b.port.port);
+  });
+  return out;
+}
+
+std::string MeshSnapshot::resolveHost(std::string_view host, std::string_view ns) const {
+  if (host.find('.') != std::string_view::npos && findService(host)) return std::string(host);
+  return pilot::resolveHost(host, ns, config_.mesh.domain_suffix);
+}
+
+const ResolvedVirtualService* MeshSnapshot::virtualServiceFor(std::string_view fqdn,
+                                                              std::string_view proxy_ns) const {
+  const ResolvedVirtualService* exact = nullptr;
+  const ResolvedVirtualService* wildcard = nullptr;
+  for (const auto& r : virtual_services_) {
+    const auto& vs = *r.spec;
+    if (!appliesToSidecars(vs.gateways) || !visibleTo(vs.export_to, vs.meta.namespace_, proxy_ns)) {
+      continue;
+    }
+    for (const auto& h : r.hosts) {
+      if (h == fqdn) {
+        if (!exact || (exact->spec->meta.namespace_ != proxy_ns && vs.meta.namespace_ == proxy_ns)) {
+          exact = &r;
+        }
+      } else if (!wildcard && hostMatches(h, fqdn)) {
+        wildcard = &r;
+      }
+    }
+  }
+  return exact ? exact : wildcard;
+}
+
+const DestinationRule* MeshSnapshot::destinationRuleFor(const Service& service,
+                                                        std::string_view proxy_ns) const {
+  const DestinationRule* best = nullptr;
+  int best_rank = 100;
+  for (const DestinationRule* dr : destination_rules_) {
+    if (!visibleTo(dr->export_to, dr->meta.namespace_, proxy_ns)) continue;
+    std::string host = resolveHost(dr->host, dr->meta.namespace_);
+    if (!hostMatches(host, service.fqdn)) continue;
+    int rank = 3;
+    if (dr->meta.namespace_ == proxy_ns) {
+      rank = 0;
+    } else if (dr->meta.namespace_ == service.namespace_) {
+      rank = 1;
+    } else if (dr->meta.namespace_ == config_.mesh.root_namespace) {
+      rank = 2;
+    }
+    if (host != service.fqdn) rank += 4;  // exact host beats a wildcard
+    if (rank < best_rank) {
+      best = dr;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+uint64_t MeshSnapshot::proxyHash(std::string_view id) const {
+  auto proxy = findProxy(id);
+  if (!proxy) return 0;
+  uint64_t h = fnv1a(proxy->ip + "|" + proxy->service_account);
+  h = hashLabels(proxy->labels, h);
+  for (const auto& t : inboundTargets(*proxy)) {
+    h = fnv1a(t.service->fqdn + ":" + std::to_string(t.port.port) + ">" + std::to_string(t.target_port), h);
+  }
+  return h;
+}
+
+SnapshotChanges compareSnapshots(const MeshSnapshot& before, const MeshSnapshot& after) {
+  SnapshotChanges c;
+  c.config_changed = before.configHash() != after.configHash();
+  std::set<std::string> fqdns;
+  for (const auto& s : before.services()) fqdns.insert(s.fqdn);
+  for (const auto& s : after.services()) fqdns.insert(s.fqdn);
+  for (const auto& f : fqdns) {
+    const Service* a = before.findService(f);
+    const Service* b = after.findService(f);
+    if (!a || !b || a->endpoints_hash != b->endpoints_hash) c.endpoint_services.push_back(f);
+  }
+  std::set<std::string> ids;
+  for (const auto& id : before.proxyIds()) ids.insert(id);
+  for (const auto& id : after.proxyIds()) ids.insert(id);
+  for (const auto& id : ids) {
+    if (before.proxyHash(id) != after.proxyHash(id)) c.changed_proxies.push_back(id);
+  }
+  return c;
+}
+
+}  // namespace remora::pilot

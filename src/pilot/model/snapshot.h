@@ -1,0 +1,156 @@
+// The mesh as translation sees it: one immutable, indexed view built from a
+// ConfigSet. Kubernetes Services and ServiceEntry hosts become the same
+// Service type with their backends (instances) resolved, so generators never
+// look at raw Kubernetes objects. Shared between threads as
+// shared_ptr<const MeshSnapshot>; nothing in it changes after build().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pilot/model/config_store.h"
+#include "pilot/model/naming.h"
+#include "pilot/model/types.h"
+
+namespace remora::pilot {
+
+struct ServicePort {
+  std::string name;
+  uint32_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+};
+
+// One backend of a service: a pod or a ServiceEntry endpoint.
+struct ServiceInstance {
+  std::string address;
+  std::vector<uint32_t> ports;  // parallel to Service::ports; 0 = not served
+  Labels labels;
+  std::string uid;      // "kubernetes://<pod>.<ns>", empty for non-pods
+  std::string locality; // region/zone/subzone
+  uint32_t weight = 1;
+};
+
+struct Service {
+  enum class Origin { kKubernetes, kServiceEntry };
+  std::string fqdn;
+  std::string name;  // Kubernetes name, or the ServiceEntry's name
+  std::string namespace_;
+  Origin origin = Origin::kKubernetes;
+  std::vector<std::string> vips;  // ClusterIP or ServiceEntry addresses
+  std::vector<ServicePort> ports;
+  // ServiceEntry resolution NONE: the proxy forwards to the original
+  // destination, so the cluster is ORIGINAL_DST and has no endpoints.
+  bool passthrough = false;
+  std::vector<std::string> export_to;
+  std::vector<ServiceInstance> instances;  // sorted by address
+  std::string source;                      // "ServiceEntry default/ext" etc.
+  uint64_t endpoints_hash = 0;
+
+  const ServicePort* findPort(uint32_t port) const;
+};
+
+// A sidecar's identity: the pod it runs in.
+struct ProxyNode {
+  std::string pod_name;
+  std::string namespace_;
+  std::string ip;
+  Labels labels;
+  std::string service_account;
+  std::string id() const { return pod_name + "." + namespace_; }
+};
+
+// A service port that delivers traffic to a given pod: the inbound side.
+struct InboundTarget {
+  const Service* service = nullptr;
+  ServicePort port;
+  uint32_t target_port = 0;  // where the app listens
+};
+
+// A VirtualService with its hosts resolved to FQDNs (or wildcards).
+struct ResolvedVirtualService {
+  const VirtualService* spec = nullptr;
+  std::vector<std::string> hosts;
+  std::string ref;  // "default/reviews"
+};
+
+class MeshSnapshot {
+ public:
+  // `version` is opaque to the snapshot; the watcher counts builds.
+  static std::shared_ptr<const MeshSnapshot> build(ConfigSet config, uint64_t version = 1);
+
+  uint64_t version() const { return version_; }
+  const MeshConfig& mesh() const { return config_.mesh; }
+  const ConfigSet& config() const { return config_; }
+  // Refusals from parsing plus problems found while linking objects.
+  const std::vector<Refusal>& refusals() const { return config_.refusals; }
+  // Dangling subsets, unknown hosts, conflicts, ignored kinds.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // Sorted by FQDN.
+  const std::vector<Service>& services() const { return services_; }
+  const Service* findService(std::string_view fqdn) const;
+  bool visibleTo(const std::vector<std::string>& export_to, std::string_view owner_ns,
+                 std::string_view proxy_ns) const;
+
+  std::optional<ProxyNode> findProxy(std::string_view pod_dot_namespace) const;
+  std::vector<std::string> proxyIds() const;  // "pod.ns" of every pod with an IP, sorted
+  std::vector<InboundTarget> inboundTargets(const ProxyNode& proxy) const;
+
+  // Host in an Istio object of namespace `ns` -> FQDN (naming.h resolveHost,
+  // except that a literal registry host such as a two-label ServiceEntry name
+  // is kept as written).
+  std::string resolveHost(std::string_view host, std::string_view ns) const;
+
+  // The VirtualService that applies to `fqdn` for sidecars in `proxy_ns`:
+  // visible ones only, the proxy's namespace first, then oldest
+  // (creationTimestamp, then namespace/name). Exact hosts beat wildcards.
+  const ResolvedVirtualService* virtualServiceFor(std::string_view fqdn,
+                                                  std::string_view proxy_ns) const;
+  // The DestinationRule for `fqdn` seen from `proxy_ns`: proxy namespace, then
+  // the service's namespace, then the root namespace, then any other visible.
+  const DestinationRule* destinationRuleFor(const Service& service, std::string_view proxy_ns) const;
+  const std::vector<ResolvedVirtualService>& virtualServices() const { return virtual_services_; }
+
+  // Hash of everything except backends (pods, Endpoints): equal hashes across
+  // two snapshots mean only endpoints changed.
+  uint64_t configHash() const { return config_hash_; }
+  // Hash of a proxy's own identity and inbound side; 0 when unknown.
+  uint64_t proxyHash(std::string_view pod_dot_namespace) const;
+
+ private:
+  MeshSnapshot() = default;
+  void index();
+  void buildServices();
+  void linkRules();
+
+  uint64_t version_ = 0;
+  ConfigSet config_;
+  std::vector<Service> services_;
+  std::map<std::string, size_t, std::less<>> service_by_fqdn_;
+  std::map<std::string, const K8sPod*, std::less<>> pods_;  // "pod.ns"
+  std::map<std::string, std::vector<const K8sService*>, std::less<>> k8s_services_by_ns_;
+  std::map<std::string, const K8sEndpoints*, std::less<>> endpoints_;  // "ns/name"
+  std::vector<ResolvedVirtualService> virtual_services_;  // preference order
+  std::vector<const DestinationRule*> destination_rules_;
+  std::vector<std::string> warnings_;
+  uint64_t config_hash_ = 0;
+};
+
+// What changed between two snapshots, so that a server pushes as little as
+// possible: when config_changed is false, only EDS for clusters of
+// `endpoint_services` needs pushing (to the proxies subscribed to them), plus
+// a full push to `changed_proxies` (pods that appeared, vanished, moved or
+// were relabelled, since their inbound listeners depend on that).
+struct SnapshotChanges {
+  bool config_changed = true;
+  std::vector<std::string> endpoint_services;  // FQDNs whose instances changed
+  std::vector<std::string> changed_proxies;    // "pod.ns"
+};
+SnapshotChanges compareSnapshots(const MeshSnapshot& before, const MeshSnapshot& after);
+
+}  // namespace remora::pilot

@@ -1,0 +1,134 @@
+#include "pilot/translate/cds.h"
+
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "pilot/translate/envoy_util.h"
+
+namespace remora::pilot {
+namespace {
+
+using envoy::config::cluster::v3::Cluster;
+
+std::shared_ptr<Cluster> newCluster(const std::string& name, const MeshConfig& mesh) {
+  auto c = std::make_shared<Cluster>();
+  c->set_name(name);
+  setDurationMs(mesh.connect_timeout_ms, c->mutable_connect_timeout());
+  // The seed's shape: one threshold set left at Envoy's defaults unless a
+  // DestinationRule says otherwise.
+  c->mutable_circuit_breakers()->add_thresholds();
+  return c;
+}
+
+void applyPolicy(const TrafficPolicy& p, Cluster* c) {
+  if (p.lb_policy) {
+    switch (*p.lb_policy) {
+      case TrafficPolicy::LbPolicy::kRoundRobin:
+        c->set_lb_policy(Cluster::ROUND_ROBIN);
+        break;
+      case TrafficPolicy::LbPolicy::kLeastRequest:
+        c->set_lb_policy(Cluster::LEAST_REQUEST);
+        break;
+      case TrafficPolicy::LbPolicy::kRandom:
+        c->set_lb_policy(Cluster::RANDOM);
+        break;
+    }
+  }
+  auto* t = c->mutable_circuit_breakers()->mutable_thresholds(0);
+  if (p.max_connections) t->mutable_max_connections()->set_value(*p.max_connections);
+  if (p.http1_max_pending_requests) {
+    t->mutable_max_pending_requests()->set_value(*p.http1_max_pending_requests);
+  }
+  if (p.max_requests_per_connection) {
+    c->mutable_common_http_protocol_options()->mutable_max_requests_per_connection()->set_value(
+        *p.max_requests_per_connection);
+  }
+  if (p.connect_timeout_ms) setDurationMs(*p.connect_timeout_ms, c->mutable_connect_timeout());
+}
+
+std::shared_ptr<Cluster> outboundCluster(const Service& svc, uint32_t port, const std::string& subset,
+                                         const MeshConfig& mesh) {
+  auto c = newCluster(clusterName(TrafficDirection::kOutbound, port, subset, svc.fqdn), mesh);
+  if (svc.passthrough) {
+    c->set_type(Cluster::ORIGINAL_DST);
+    c->set_lb_policy(Cluster::CLUSTER_PROVIDED);
+  } else {
+    c->set_type(Cluster::EDS);
+    setAdsSource(c->mutable_eds_cluster_config()->mutable_eds_config());
+    c->mutable_eds_cluster_config()->set_service_name(c->name());
+  }
+  return c;
+}
+
+}  // namespace
+
+TrafficPolicy mergeTrafficPolicy(const std::optional<TrafficPolicy>& top,
+                                 const std::optional<TrafficPolicy>& subset) {
+  TrafficPolicy out = top.value_or(TrafficPolicy{});
+  if (!subset) return out;
+  if (subset->lb_policy) out.lb_policy = subset->lb_policy;
+  if (subset->max_connections) out.max_connections = subset->max_connections;
+  if (subset->connect_timeout_ms) out.connect_timeout_ms = subset->connect_timeout_ms;
+  if (subset->http1_max_pending_requests) out.http1_max_pending_requests = subset->http1_max_pending_requests;
+  if (subset->max_requests_per_connection) {
+    out.max_requests_per_connection = subset->max_requests_per_connection;
+  }
+  return out;
+}
+
+ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace) {
+  const MeshConfig& mesh = snapshot.mesh();
+  ResourceList out;
+  for (const auto& svc : snapshot.services()) {
+    if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy_namespace)) continue;
+    const DestinationRule* dr = snapshot.destinationRuleFor(svc, proxy_namespace);
+    std::string dr_path = dr ? "/apis/networking.istio.io/v1alpha3/namespaces/" + dr->meta.namespace_ +
+                                   "/destination-rule/" + dr->meta.name
+                             : "";
+    for (const auto& p : svc.ports) {
+      if (p.protocol == Protocol::kUdp) continue;
+      auto c = outboundCluster(svc, p.port, "", mesh);
+      if (dr) {
+        applyPolicy(mergeTrafficPolicy(dr->traffic_policy, std::nullopt), c.get());
+        setStringMetadata("istio", "config", dr_path, c->mutable_metadata());
+      }
+      out.push_back({c->name(), c});
+      if (!dr) continue;
+      for (const auto& subset : dr->subsets) {
+        auto sc = outboundCluster(svc, p.port, subset.name, mesh);
+        applyPolicy(mergeTrafficPolicy(dr->traffic_policy, subset.traffic_policy), sc.get());
+        setStringMetadata("istio", "config", dr_path, sc->mutable_metadata());
+        out.push_back({sc->name(), sc});
+      }
+    }
+  }
+  sortByName(&out);
+  return out;
+}
+
+ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode& proxy) {
+  ResourceList out;
+  for (const auto& t : snapshot.inboundTargets(proxy)) {
+    std::string name = clusterName(TrafficDirection::kInbound, t.port.port, "", t.service->fqdn);
+    auto c = newCluster(name, snapshot.mesh());
+    c->set_type(Cluster::STATIC);
+    auto* la = c->mutable_load_assignment();
+    la->set_cluster_name(name);
+    setSocketAddress("127.0.0.1", t.target_port,
+                     la->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address());
+    out.push_back({name, c});
+  }
+  sortByName(&out);
+  return out;
+}
+
+ResourceList buildSpecialClusters(const MeshSnapshot& snapshot) {
+  auto blackhole = newCluster(kBlackHoleCluster, snapshot.mesh());
+  blackhole->clear_circuit_breakers();
+  blackhole->set_type(Cluster::STATIC);
+  auto passthrough = newCluster(kPassthroughCluster, snapshot.mesh());
+  passthrough->clear_circuit_breakers();
+  passthrough->set_type(Cluster::ORIGINAL_DST);
+  passthrough->set_lb_policy(Cluster::CLUSTER_PROVIDED);
+  return {{blackhole->name(), blackhole}, {passthrough->name(), passthrough}};
+}
+
+}  // namespace remora::pilot

@@ -1,0 +1,56 @@
+// Per-proxy configuration from one snapshot: what an ADS server asks for.
+// One ConfigGenerator per MeshSnapshot; it caches the parts that depend only on
+// the proxy's namespace (outbound listeners, routes and clusters; endpoint
+// assignments), so serving N proxies costs one outbound build per namespace
+// plus N small inbound builds. Thread-safe: generate() may be called from any
+// thread; caches are filled under a mutex.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pilot/model/snapshot.h"
+#include "pilot/translate/resources.h"
+
+namespace remora::pilot {
+
+class ConfigGenerator {
+ public:
+  explicit ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot);
+
+  const MeshSnapshot& snapshot() const { return *snapshot_; }
+
+  // All resources of `type` for `proxy`, sorted by name. For kEndpoint,
+  // `names` selects cluster names (what the proxy subscribed to); empty means
+  // every EDS cluster the proxy's CDS contains. Other types ignore `names`.
+  ResourceList generate(ResourceType type, const ProxyNode& proxy,
+                        const std::vector<std::string>& names = {}) const;
+
+  // Names of the EDS clusters in the proxy's CDS (what it will subscribe to).
+  std::vector<std::string> edsClusterNames(const ProxyNode& proxy) const;
+
+  // Proxies in the snapshot that see `fqdn` (exportTo), e.g. to push EDS
+  // after an endpoints-only change (SnapshotChanges::endpoint_services).
+  std::vector<std::string> proxiesSeeing(const std::string& fqdn) const;
+
+ private:
+  struct Outbound {
+    ResourceList listeners;
+    ResourceList routes;
+    ResourceList clusters;
+    std::vector<std::string> eds_clusters;
+  };
+  std::shared_ptr<const Outbound> outbound(const ProxyNode& proxy) const;
+  Resource loadAssignment(const std::string& cluster_name, const std::string& proxy_namespace) const;
+
+  std::shared_ptr<const MeshSnapshot> snapshot_;
+  bool uses_source_matches_ = false;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<const Outbound>> outbound_;  // by namespace (+labels)
+  mutable std::map<std::string, Resource> assignments_;  // by cluster name + "@" + DR
+};
+
+}  // namespace remora::pilot

@@ -1,0 +1,164 @@
+#include "pilot/translate/lds.h"
+
+#include <set>
+
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "pilot/translate/envoy_util.h"
+#include "pilot/translate/rds.h"
+
+namespace remora::pilot {
+namespace {
+
+using envoy::config::listener::v3::Listener;
+
+std::shared_ptr<Listener> newListener(const std::string& ip, uint32_t port,
+                                      envoy::config::core::v3::TrafficDirection direction) {
+  auto l = std::make_shared<Listener>();
+  l->set_name(listenerName(ip, port));
+  setSocketAddress(ip, port, l->mutable_address());
+  // Reached only through the virtual listener's original-destination hand-off.
+  l->mutable_bind_to_port()->set_value(false);
+  l->set_traffic_direction(direction);
+  return l;
+}
+
+bool l4MatchApplies(const L4Match& m, const ProxyNode& proxy, uint32_t port) {
+  if (m.port != 0 && m.port != port) return false;
+  if (!m.source_namespace.empty() && m.source_namespace != proxy.namespace_) return false;
+  for (const auto& [k, v] : m.source_labels) {
+    auto it = proxy.labels.find(k);
+    if (it == proxy.labels.end() || it->second != v) return false;
+  }
+  return m.gateways.empty() ||
+         std::find(m.gateways.begin(), m.gateways.end(), "mesh") != m.gateways.end();
+}
+
+// tcp_proxy for an outbound TCP service port, honouring the first matching
+// `tcp` rule of its VirtualService.
+void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
+                           uint32_t port, envoy::config::listener::v3::Filter* out) {
+  std::string default_cluster = clusterName(TrafficDirection::kOutbound, port, "", svc.fqdn);
+  const ResolvedVirtualService* rvs = snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_);
+  const TcpRoute* chosen = nullptr;
+  if (rvs) {
+    for (const auto& rule : rvs->spec->tcp) {
+      bool applies = rule.match.empty();
+      for (const auto& m : rule.match) applies = applies || l4MatchApplies(m, proxy, port);
+      if (applies) {
+        chosen = &rule;
+        break;
+      }
+    }
+  }
+  if (!chosen) {
+    makeTcpProxyFilter(default_cluster, default_cluster, out);
+    return;
+  }
+  auto cluster = [&](const Destination& d) {
+    std::string host = snapshot.resolveHost(d.host, rvs->spec->meta.namespace_);
+    const Service* dest = snapshot.findService(host);
+    uint32_t p = d.port ? d.port : (dest && dest->ports.size() == 1 ? dest->ports.front().port : port);
+    return clusterName(TrafficDirection::kOutbound, p, d.subset, host);
+  };
+  if (chosen->route.size() == 1) {
+    makeTcpProxyFilter(default_cluster, cluster(chosen->route.front().destination), out);
+    return;
+  }
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+  tcp.set_stat_prefix(default_cluster);
+  for (const auto& d : chosen->route) {
+    if (d.weight.value_or(0) == 0) continue;
+    auto* c = tcp.mutable_weighted_clusters()->add_clusters();
+    c->set_name(cluster(d.destination));
+    c->set_weight(*d.weight);
+  }
+  out->set_name(kTcpProxyFilter);
+  out->mutable_typed_config()->PackFrom(tcp);
+}
+
+}  // namespace
+
+ResourceList buildVirtualListener(const MeshSnapshot& snapshot) {
+  const MeshConfig& mesh = snapshot.mesh();
+  auto l = std::make_shared<Listener>();
+  l->set_name("virtual");
+  setSocketAddress("0.0.0.0", mesh.proxy_listen_port, l->mutable_address());
+  l->mutable_use_original_dst()->set_value(true);
+  l->set_traffic_direction(envoy::config::core::v3::OUTBOUND);
+  // A connection whose original destination is this very port (someone
+  // dialling <podIP>:15001, or the proxy's own passthrough connection to an
+  // unowned local port coming back) would otherwise be passed through to
+  // itself forever.
+  auto* guard = l->add_filter_chains();
+  guard->set_name("virtualOutbound-blackhole");
+  guard->mutable_filter_chain_match()->mutable_destination_port()->set_value(mesh.proxy_listen_port);
+  makeTcpProxyFilter(kBlackHoleCluster, kBlackHoleCluster, guard->add_filters());
+  auto* catch_all = l->add_filter_chains();
+  catch_all->set_name("virtualOutbound-catchall-tcp");
+  const char* target = mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny
+                           ? kPassthroughCluster
+                           : kBlackHoleCluster;
+  makeTcpProxyFilter(target, target, catch_all->add_filters());
+  return {{l->name(), l}};
+}
+
+ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy) {
+  ResourceList out;
+  std::set<uint32_t> taken;
+  // Targets come sorted by target port then FQDN: when two services reach the
+  // same container port, the first one names the listener's route and cluster.
+  for (const auto& t : snapshot.inboundTargets(proxy)) {
+    if (!taken.insert(t.target_port).second) continue;
+    auto l = newListener(proxy.ip, t.target_port, envoy::config::core::v3::INBOUND);
+    auto* chain = l->add_filter_chains();
+    chain->mutable_filter_chain_match()->set_transport_protocol("raw_buffer");
+    std::string stat_prefix = "inbound_" + l->name();
+    if (isHttpProtocol(t.port.protocol)) {
+      makeInlineHcmFilter(stat_prefix, buildInboundRouteConfig(t), chain->add_filters());
+    } else {
+      std::string cluster = clusterName(TrafficDirection::kInbound, t.port.port, "", t.service->fqdn);
+      makeTcpProxyFilter(cluster, cluster, chain->add_filters());
+    }
+    out.push_back({l->name(), l});
+  }
+  sortByName(&out);
+  return out;
+}
+
+ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy) {
+  ResourceList out;
+  std::set<std::string> names;
+  std::set<uint32_t> http_ports;
+  for (const auto& svc : snapshot.services()) {
+    if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
+    for (const auto& p : svc.ports) {
+      if (isHttpProtocol(p.protocol)) http_ports.insert(p.port);
+    }
+  }
+  for (uint32_t port : http_ports) {
+    auto l = newListener("0.0.0.0", port, envoy::config::core::v3::OUTBOUND);
+    makeRdsHcmFilter("outbound_" + l->name(), std::to_string(port), l->add_filter_chains()->add_filters());
+    names.insert(l->name());
+    out.push_back({l->name(), l});
+  }
+  for (const auto& svc : snapshot.services()) {
+    if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
+    for (const auto& p : svc.ports) {
+      if (isHttpProtocol(p.protocol) || p.protocol == Protocol::kUdp) continue;
+      // Without a VIP the only key left is the port: such services share
+      // 0.0.0.0_<port> and the first one (by FQDN) wins, as in Istio.
+      std::vector<std::string> ips = svc.vips.empty() ? std::vector<std::string>{"0.0.0.0"} : svc.vips;
+      for (const auto& ip : ips) {
+        auto l = newListener(ip, p.port, envoy::config::core::v3::OUTBOUND);
+        if (!names.insert(l->name()).second) continue;
+        makeOutboundTcpFilter(snapshot, proxy, svc, p.port, l->add_filter_chains()->add_filters());
+        out.push_back({l->name(), l});
+      }
+    }
+  }
+  sortByName(&out);
+  return out;
+}
+
+}  // namespace remora::pilot

@@ -1,0 +1,19 @@
+// LDS in the seed's layout: the `virtual` listener on 0.0.0.0:15001 that hands
+// connections to the listener owning their original destination; one
+// `<podIP>_<targetPort>` inbound listener per served port; outbound
+// `0.0.0.0_<port>` (HTTP, RDS `<port>`) and `<VIP>_<port>` (TCP) listeners.
+// Every listener but `virtual` has bind_to_port false.
+#pragma once
+
+#include "pilot/model/snapshot.h"
+#include "pilot/translate/resources.h"
+
+namespace remora::pilot {
+
+ResourceList buildVirtualListener(const MeshSnapshot& snapshot);
+ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy);
+// Depends on the proxy only through its namespace and labels (VirtualService
+// source matches), so ConfigGenerator caches it per namespace.
+ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy);
+
+}  // namespace remora::pilot

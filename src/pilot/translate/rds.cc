@@ -1,0 +1,333 @@
+#include "pilot/translate/rds.h"
+
+#include <map>
+#include <set>
+
+#include "pilot/translate/envoy_util.h"
+
+namespace remora::pilot {
+namespace {
+
+using envoy::config::core::v3::HeaderValueOption;
+using envoy::config::route::v3::HeaderMatcher;
+using envoy::config::route::v3::Route;
+using envoy::config::route::v3::RouteConfiguration;
+using envoy::config::route::v3::VirtualHost;
+using envoy::type::matcher::v3::StringMatcher;
+
+void setStringMatcher(const StringMatch& m, StringMatcher* out) {
+  switch (m.kind) {
+    case StringMatch::Kind::kExact:
+      out->set_exact(m.value);
+      break;
+    case StringMatch::Kind::kPrefix:
+      out->set_prefix(m.value);
+      break;
+    case StringMatch::Kind::kRegex:
+      out->mutable_safe_regex()->set_regex(m.value);
+      break;
+  }
+}
+
+void addHeaderMatch(const std::string& name, const StringMatch& m, bool invert,
+                    envoy::config::route::v3::RouteMatch* out) {
+  HeaderMatcher* h = out->add_headers();
+  h->set_name(name);
+  setStringMatcher(m, h->mutable_string_match());
+  h->set_invert_match(invert);
+}
+
+bool matchApplies(const HttpMatchRequest& m, const ProxyNode& proxy, uint32_t port) {
+  if (m.port != 0 && m.port != port) return false;
+  if (!m.source_namespace.empty() && m.source_namespace != proxy.namespace_) return false;
+  for (const auto& [k, v] : m.source_labels) {
+    auto it = proxy.labels.find(k);
+    if (it == proxy.labels.end() || it->second != v) return false;
+  }
+  if (!m.gateways.empty() &&
+      std::find(m.gateways.begin(), m.gateways.end(), "mesh") == m.gateways.end()) {
+    return false;
+  }
+  return true;
+}
+
+void addHeaderOps(const HeaderOperations& ops,
+                  google::protobuf::RepeatedPtrField<HeaderValueOption>* to_add,
+                  google::protobuf::RepeatedPtrField<std::string>* to_remove) {
+  for (const auto& [k, v] : ops.set) {
+    auto* h = to_add->Add();
+    h->mutable_header()->set_key(k);
+    h->mutable_header()->set_value(v);
+    h->set_append_action(HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD);
+  }
+  for (const auto& [k, v] : ops.add) {
+    auto* h = to_add->Add();
+    h->mutable_header()->set_key(k);
+    h->mutable_header()->set_value(v);
+    h->set_append_action(HeaderValueOption::APPEND_IF_EXISTS_OR_ADD);
+  }
+  for (const auto& r : ops.remove) *to_remove->Add() = r;
+}
+
+template <typename T>
+void applyHeaders(const Headers& h, T* out) {
+  addHeaderOps(h.request, out->mutable_request_headers_to_add(), out->mutable_request_headers_to_remove());
+  addHeaderOps(h.response, out->mutable_response_headers_to_add(),
+               out->mutable_response_headers_to_remove());
+}
+
+std::string destinationCluster(const MeshSnapshot& snapshot, const Destination& d,
+                               const std::string& vs_namespace, uint32_t listener_port) {
+  std::string host = snapshot.resolveHost(d.host, vs_namespace);
+  uint32_t port = d.port;
+  if (port == 0) {
+    // Istio's rule: a destination service with a single port needs no port.
+    const Service* svc = snapshot.findService(host);
+    port = svc && svc->ports.size() == 1 ? svc->ports.front().port : listener_port;
+  }
+  return clusterName(TrafficDirection::kOutbound, port, d.subset, host);
+}
+
+void setRetryPolicy(const HttpRetry& r, envoy::config::route::v3::RetryPolicy* out) {
+  out->mutable_num_retries()->set_value(r.attempts);
+  std::string retry_on = r.retry_on.empty()
+                             ? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+                             : "";
+  if (r.retry_on.empty()) out->add_retriable_status_codes(503);
+  size_t start = 0;
+  bool codes = false;
+  while (!r.retry_on.empty() && start <= r.retry_on.size()) {
+    size_t end = r.retry_on.find(',', start);
+    if (end == std::string::npos) end = r.retry_on.size();
+    std::string item = r.retry_on.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty() && std::all_of(item.begin(), item.end(), ::isdigit)) {
+      out->add_retriable_status_codes(static_cast<uint32_t>(std::stoul(item)));
+      codes = true;
+    } else if (!item.empty()) {
+      retry_on += (retry_on.empty() ? "" : ",") + item;
+    }
+    start = end + 1;
+  }
+  if (codes && retry_on.find("retriable-status-codes") == std::string::npos) {
+    retry_on += (retry_on.empty() ? "" : ",") + std::string("retriable-status-codes");
+  }
+  out->set_retry_on(retry_on);
+  if (r.per_try_timeout_ms) setDurationMs(*r.per_try_timeout_ms, out->mutable_per_try_timeout());
+}
+
+Route defaultRoute(const Service& svc, uint32_t port) {
+  Route r;
+  r.set_name("default");
+  r.mutable_match()->set_prefix("/");
+  auto* action = r.mutable_route();
+  action->set_cluster(clusterName(TrafficDirection::kOutbound, port, "", svc.fqdn));
+  setDurationMs(0, action->mutable_timeout());
+  setDurationMs(0, action->mutable_max_grpc_timeout());
+  r.mutable_decorator()->set_operation(hostPort(svc.fqdn, port) + "/*");
+  return r;
+}
+
+// One Envoy route per match block of an HTTP rule (or one without match).
+Route translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& rvs,
+                     const HttpRoute& rule, const HttpMatchRequest* m, const Service& svc,
+                     uint32_t port) {
+  const std::string& ns = rvs.spec->meta.namespace_;
+  Route r;
+  std::string name = rule.name;
+  if (m && !m->name.empty()) name = name.empty() ? m->name : name + "." + m->name;
+  if (!name.empty()) r.set_name(name);
+  auto* match = r.mutable_match();
+  std::string op_path = "/*";
+  if (m && m->uri) {
+    switch (m->uri->kind) {
+      case StringMatch::Kind::kExact:
+        match->set_path(m->uri->value);
+        op_path = m->uri->value;
+        break;
+      case StringMatch::Kind::kPrefix:
+        match->set_prefix(m->uri->value);
+        op_path = m->uri->value + "*";
+        break;
+      case StringMatch::Kind::kRegex:
+        match->mutable_safe_regex()->set_regex(m->uri->value);
+        break;
+    }
+  } else {
+    match->set_prefix("/");
+  }
+  if (m) {
+    if (m->ignore_uri_case) match->mutable_case_sensitive()->set_value(false);
+    if (m->method) addHeaderMatch(":method", *m->method, false, match);
+    if (m->authority) addHeaderMatch(":authority", *m->authority, false, match);
+    if (m->scheme) addHeaderMatch(":scheme", *m->scheme, false, match);
+    for (const auto& [k, v] : m->headers) addHeaderMatch(k, v, false, match);
+    for (const auto& [k, v] : m->without_headers) addHeaderMatch(k, v, true, match);
+    for (const auto& [k, v] : m->query_params) {
+      auto* q = match->add_query_parameters();
+      q->set_name(k);
+      setStringMatcher(v, q->mutable_string_match());
+    }
+  }
+  if (rule.redirect) {
+    auto* rd = r.mutable_redirect();
+    if (!rule.redirect->uri.empty()) rd->set_path_redirect(rule.redirect->uri);
+    if (!rule.redirect->authority.empty()) rd->set_host_redirect(rule.redirect->authority);
+    if (rule.redirect->port) rd->set_port_redirect(rule.redirect->port);
+    if (!rule.redirect->scheme.empty()) rd->set_scheme_redirect(rule.redirect->scheme);
+    using RA = envoy::config::route::v3::RedirectAction;
+    switch (rule.redirect->redirect_code) {
+      case 302:
+        rd->set_response_code(RA::FOUND);
+        break;
+      case 303:
+        rd->set_response_code(RA::SEE_OTHER);
+        break;
+      case 307:
+        rd->set_response_code(RA::TEMPORARY_REDIRECT);
+        break;
+      case 308:
+        rd->set_response_code(RA::PERMANENT_REDIRECT);
+        break;
+      default:
+        rd->set_response_code(RA::MOVED_PERMANENTLY);
+    }
+  } else if (rule.direct_response) {
+    auto* dr = r.mutable_direct_response();
+    dr->set_status(rule.direct_response->status);
+    if (!rule.direct_response->body.empty()) {
+      dr->mutable_body()->set_inline_string(rule.direct_response->body);
+    }
+  } else {
+    auto* action = r.mutable_route();
+    std::vector<const RouteDestination*> dests;
+    for (const auto& d : rule.route) {
+      if (!d.weight || *d.weight > 0 || rule.route.size() == 1) dests.push_back(&d);
+    }
+    if (dests.size() == 1) {
+      action->set_cluster(destinationCluster(snapshot, dests[0]->destination, ns, port));
+      applyHeaders(dests[0]->headers, &r);
+    } else {
+      auto* wc = action->mutable_weighted_clusters();
+      for (const auto* d : dests) {
+        auto* c = wc->add_clusters();
+        c->set_name(destinationCluster(snapshot, d->destination, ns, port));
+        c->mutable_weight()->set_value(d->weight.value_or(0));
+        applyHeaders(d->headers, c);
+      }
+    }
+    int64_t timeout = rule.timeout_ms.value_or(0);
+    setDurationMs(timeout, action->mutable_timeout());
+    setDurationMs(timeout, action->mutable_max_grpc_timeout());
+    if (rule.retries && rule.retries->attempts > 0) setRetryPolicy(*rule.retries, action->mutable_retry_policy());
+    if (rule.rewrite) {
+      if (!rule.rewrite->uri.empty()) action->set_prefix_rewrite(rule.rewrite->uri);
+      if (!rule.rewrite->authority.empty()) action->set_host_rewrite_literal(rule.rewrite->authority);
+    }
+  }
+  applyHeaders(rule.headers, &r);
+  r.mutable_decorator()->set_operation(hostPort(svc.fqdn, port) + op_path);
+  setStringMetadata("istio", "config",
+                    "/apis/networking.istio.io/v1alpha3/namespaces/" + ns + "/virtual-service/" +
+                        rvs.spec->meta.name,
+                    r.mutable_metadata());
+  return r;
+}
+
+void buildRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
+                 uint32_t port, VirtualHost* vh) {
+  const ResolvedVirtualService* rvs = snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_);
+  if (rvs) {
+    for (const auto& rule : rvs->spec->http) {
+      bool catch_all = false;
+      if (rule.match.empty()) {
+        *vh->add_routes() = translateRoute(snapshot, *rvs, rule, nullptr, svc, port);
+        catch_all = true;
+      } else {
+        for (const auto& m : rule.match) {
+          if (!matchApplies(m, proxy, port)) continue;
+          *vh->add_routes() = translateRoute(snapshot, *rvs, rule, &m, svc, port);
+          // A block with nothing to match on takes every request: later rules
+          // could never match, so Istio stops there too.
+          bool empty = !m.uri && !m.method && !m.authority && !m.scheme && m.headers.empty() &&
+                       m.without_headers.empty() && m.query_params.empty();
+          catch_all = catch_all || empty;
+        }
+      }
+      if (catch_all) break;
+    }
+  }
+  if (vh->routes_size() == 0) *vh->add_routes() = defaultRoute(svc, port);
+}
+
+}  // namespace
+
+ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy) {
+  // port -> services with an HTTP port there, in FQDN order (services() is sorted).
+  std::map<uint32_t, std::vector<const Service*>> by_port;
+  for (const auto& svc : snapshot.services()) {
+    if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
+    for (const auto& p : svc.ports) {
+      if (isHttpProtocol(p.protocol)) by_port[p.port].push_back(&svc);
+    }
+  }
+  const MeshConfig& mesh = snapshot.mesh();
+  ResourceList out;
+  for (const auto& [port, services] : by_port) {
+    auto rc = std::make_shared<RouteConfiguration>();
+    rc->set_name(std::to_string(port));
+    rc->mutable_validate_clusters()->set_value(false);
+    std::set<std::string> used_domains;
+    for (const Service* svc : services) {
+      VirtualHost vh;
+      vh.set_name(hostPort(svc->fqdn, port));
+      // Envoy refuses a route config in which one domain appears twice; the
+      // first (FQDN-ordered) virtual host keeps it.
+      for (auto& d : virtualHostDomains(svc->fqdn, port, svc->vips, proxy.namespace_, mesh.domain_suffix)) {
+        if (used_domains.insert(d).second) vh.add_domains(d);
+      }
+      if (vh.domains_size() == 0) continue;
+      buildRoutes(snapshot, proxy, *svc, port, &vh);
+      *rc->add_virtual_hosts() = std::move(vh);
+    }
+    VirtualHost* catch_all = rc->add_virtual_hosts();
+    catch_all->add_domains("*");
+    Route* r = catch_all->add_routes();
+    r->mutable_match()->set_prefix("/");
+    if (mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny) {
+      catch_all->set_name("allow_any");
+      r->set_name("allow_any");
+      r->mutable_route()->set_cluster(kPassthroughCluster);
+      setDurationMs(0, r->mutable_route()->mutable_timeout());
+      setDurationMs(0, r->mutable_route()->mutable_max_grpc_timeout());
+    } else {
+      catch_all->set_name("block_all");
+      r->set_name("block_all");
+      r->mutable_direct_response()->set_status(502);
+    }
+    out.push_back({rc->name(), rc});
+  }
+  sortByName(&out);
+  return out;
+}
+
+RouteConfiguration buildInboundRouteConfig(const InboundTarget& target) {
+  std::string cluster = clusterName(TrafficDirection::kInbound, target.port.port, "", target.service->fqdn);
+  RouteConfiguration rc;
+  rc.set_name(cluster);
+  rc.mutable_validate_clusters()->set_value(false);
+  VirtualHost* vh = rc.add_virtual_hosts();
+  vh->set_name("inbound|http|" + std::to_string(target.port.port));
+  vh->add_domains("*");
+  Route* r = vh->add_routes();
+  r->set_name("default");
+  r->mutable_match()->set_prefix("/");
+  r->mutable_route()->set_cluster(cluster);
+  setDurationMs(0, r->mutable_route()->mutable_timeout());
+  setDurationMs(0, r->mutable_route()->mutable_max_grpc_timeout());
+  r->mutable_decorator()->set_operation(hostPort(target.service->fqdn, target.port.port) + "/*");
+  return rc;
+}
+
+}  // namespace remora::pilot

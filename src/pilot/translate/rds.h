@@ -1,0 +1,21 @@
+// RDS: route configurations. Outbound route config `<port>` holds one virtual
+// host per HTTP service on that port (domains per naming.h, routes from the
+// service's VirtualService or the default route) plus the catch-all host.
+// Inbound route configs are inline in the inbound listeners (lds.h).
+#pragma once
+
+#include <string>
+
+#include "envoy/config/route/v3/route.pb.h"
+#include "pilot/model/snapshot.h"
+#include "pilot/translate/resources.h"
+
+namespace remora::pilot {
+
+// All outbound route configs for a proxy, sorted by name.
+ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy);
+
+// `inbound|<port>||<fqdn>`: every host and path to the inbound cluster.
+envoy::config::route::v3::RouteConfiguration buildInboundRouteConfig(const InboundTarget& target);
+
+}  // namespace remora::pilot

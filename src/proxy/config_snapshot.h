@@ -1,0 +1,90 @@
+// The proxy's running configuration compiled from the bootstrap (and later
+// from xDS): immutable once built, shared by the main thread and the workers
+// through shared_ptr<const ConfigSnapshot>. A new configuration is a new
+// snapshot posted to every worker; connections keep the snapshot they started
+// under.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/stats.h"
+#include "common/status.h"
+#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "listener/filter_chain_matcher.h"
+#include "network/address.h"
+#include "proxy/tcp_proxy.h"
+#include "upstream/cluster.h"
+
+namespace remora::proxy {
+
+struct ListenerStats {
+  Counter* downstream_cx_total;
+  Gauge* downstream_cx_active;
+  Counter* downstream_cx_destroy;
+  Counter* no_filter_chain_match;
+  Counter* downstream_listener_filter_error;
+  Counter* downstream_pre_cx_timeout;
+};
+
+// One filter chain, compiled: what the connection is handed to.
+struct CompiledFilterChain {
+  std::string name;
+  std::shared_ptr<const TcpProxyConfig> tcp_proxy;  // the terminal network filter
+};
+
+struct CompiledListener {
+  envoy::config::listener::v3::Listener proto;
+  std::string name;
+  network::SocketAddress address;
+  bool bind_to_port = true;
+  bool use_original_dst = false;
+  bool tls_inspector = false;
+  bool http_inspector = false;
+  std::chrono::milliseconds listener_filters_timeout{15000};
+  bool continue_on_listener_filters_timeout = false;
+  uint32_t buffer_limit_bytes = 1024 * 1024;
+  std::unique_ptr<listener::FilterChainMatcher> matcher;
+  // Indexed like proto.filter_chains(); the default chain, if any, is last.
+  std::vector<CompiledFilterChain> chains;
+  ListenerStats stats{};
+
+  // The compiled chain for a matcher's selection, or null (close).
+  const CompiledFilterChain* chainFor(const listener::ChainSelection& selection) const;
+};
+
+class ConfigSnapshot {
+ public:
+  // Compiles static_resources; errors name the field path.
+  static StatusOr<std::shared_ptr<const ConfigSnapshot>> build(
+      const envoy::config::bootstrap::v3::Bootstrap& bootstrap, StatsStore& stats);
+
+  const envoy::config::bootstrap::v3::Bootstrap& bootstrap() const { return bootstrap_; }
+  const std::vector<std::shared_ptr<const CompiledListener>>& listeners() const {
+    return listeners_;
+  }
+  const std::map<std::string, upstream::ClusterSharedPtr>& clusters() const { return clusters_; }
+  upstream::ClusterSharedPtr cluster(const std::string& name) const;
+
+  // The listener that owns `destination` for original-destination hand-off:
+  // the exact IP:port first, then the wildcard address with that port.
+  const CompiledListener* listenerForDestination(const network::SocketAddress& destination) const;
+
+  std::chrono::system_clock::time_point createdAt() const { return created_at_; }
+
+ private:
+  envoy::config::bootstrap::v3::Bootstrap bootstrap_;
+  std::vector<std::shared_ptr<const CompiledListener>> listeners_;
+  std::map<network::SocketAddress, const CompiledListener*> by_address_;
+  std::map<std::string, upstream::ClusterSharedPtr> clusters_;
+  std::chrono::system_clock::time_point created_at_;
+};
+
+using ConfigSnapshotConstSharedPtr = std::shared_ptr<const ConfigSnapshot>;
+
+}  // namespace remora::proxy

@@ -1,0 +1,341 @@
+#include "proxy/server.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <re2/re2.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/logging.h"
+#include "config/api_types.h"
+#include "config/bootstrap.h"
+#include "envoy/admin/v3/clusters.pb.h"
+#include "envoy/admin/v3/config_dump.pb.h"
+#include "envoy/admin/v3/server_info.pb.h"
+
+namespace remora::proxy {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr const char* kVersion = "remora/0.1.0";
+
+google::protobuf::Timestamp toTimestamp(std::chrono::system_clock::time_point t) {
+  return TimeUtil::NanosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+std::string toJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;  // Envoy's admin prints field names as in the .proto
+  std::string out;
+  auto st = google::protobuf::util::MessageToJsonString(m, &out, opts);
+  if (!st.ok()) return "{\"error\": \"" + std::string(st.message()) + "\"}\n";
+  return out + "\n";
+}
+
+const char* healthFlag(upstream::HealthStatus h) {
+  switch (h) {
+    case upstream::HealthStatus::kUnhealthy: return "/eds_health_status/unhealthy";
+    case upstream::HealthStatus::kDraining: return "/eds_health_status/draining";
+    case upstream::HealthStatus::kTimeout: return "/eds_health_status/timeout";
+    case upstream::HealthStatus::kDegraded: return "/eds_health_status/degraded";
+    default: return "healthy";
+  }
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Server>> Server::create(const ServerOptions& options) {
+  config::ensureApiTypesLinked();
+  std::unique_ptr<Server> s(new Server());
+  s->options_ = options;
+  REMORA_ASSIGN_OR_RETURN(auto bootstrap,
+                          config::loadBootstrap(options.config_path, options.config_yaml));
+  REMORA_RETURN_IF_ERROR(config::validateBootstrap(bootstrap));
+  REMORA_ASSIGN_OR_RETURN(s->snapshot_, ConfigSnapshot::build(bootstrap, s->stats_));
+  return s;
+}
+
+Server::~Server() {
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  signal_event_.reset();
+  if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+Status Server::bindAll() {
+  int n = options_.concurrency > 0 ? options_.concurrency
+                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::vector<ListenSocket>> per_worker(static_cast<size_t>(n));
+  for (const auto& l : snapshot_->listeners()) {
+    if (!l->bind_to_port) continue;  // hand-off targets only (S2)
+    network::SocketAddress addr = l->address;
+    network::ListenOptions opts;
+    opts.transparent = l->proto.transparent().value();
+    opts.freebind = l->proto.freebind().value();
+    if (l->proto.has_tcp_backlog_size()) opts.backlog = static_cast<int>(l->proto.tcp_backlog_size().value());
+    for (int w = 0; w < n; ++w) {
+      auto fd = network::listenTcp(addr, opts);
+      if (!fd.ok()) return fd.status().withPrefix("listener \"" + l->name + "\"");
+      if (addr.port == 0) {
+        // Port 0: the first socket picks the port; the others share it.
+        REMORA_ASSIGN_OR_RETURN(auto bound, network::localAddress(fd->get()));
+        addr.port = bound.port;
+        REMORA_LOG_INFO("listener {} bound to {}", l->name, addr.toString());
+      }
+      per_worker[static_cast<size_t>(w)].push_back(ListenSocket{l, std::move(*fd)});
+    }
+  }
+  const auto& bootstrap = snapshot_->bootstrap();
+  if (bootstrap.has_admin() && bootstrap.admin().has_address()) {
+    REMORA_ASSIGN_OR_RETURN(auto addr, config::toSocketAddress(bootstrap.admin().address()));
+    REMORA_ASSIGN_OR_RETURN(admin_, AdminServer::create(*main_, addr));
+    REMORA_LOG_INFO("admin address: {}", admin_->address().toString());
+    registerAdminHandlers();
+  }
+  for (int w = 0; w < n; ++w) {
+    REMORA_ASSIGN_OR_RETURN(auto worker, Worker::create(w));
+    worker->setInitialState(snapshot_, std::move(per_worker[static_cast<size_t>(w)]));
+    workers_.push_back(std::move(worker));
+  }
+  return Status::okStatus();
+}
+
+int Server::run() {
+  started_ = std::chrono::steady_clock::now();
+  // splice() and send() to a closed peer must fail with EPIPE, not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  // Block the shutdown signals before any thread starts so that every thread
+  // inherits the mask and only the signalfd on the main loop sees them.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
+  auto main = event::Dispatcher::create("main");
+  if (!main.ok()) {
+    REMORA_LOG_ERROR("{}", main.status().message());
+    return 1;
+  }
+  main_ = std::move(*main);
+  Status bound = bindAll();
+  if (!bound.ok()) {
+    REMORA_LOG_ERROR("{}", bound.message());
+    return 1;
+  }
+  signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  signal_event_ = main_->createFileEvent(
+      signal_fd_,
+      [this](uint32_t) {
+        signalfd_siginfo info;
+        while (read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+          startDrain(info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        }
+      },
+      event::kRead);
+  for (auto& w : workers_) w->start();
+  REMORA_LOG_INFO("remora-proxy serving {} listeners, {} clusters with {} workers",
+                  snapshot_->listeners().size(), snapshot_->clusters().size(), workers_.size());
+  main_->run();
+  for (auto& w : workers_) w->join();
+  REMORA_LOG_INFO("remora-proxy exiting");
+  return 0;
+}
+
+void Server::startDrain(const std::string& why) {
+  if (draining_) return;
+  draining_ = true;
+  size_t open = 0;
+  for (auto& w : workers_) open += w->activeConnections();
+  REMORA_LOG_INFO("{}: draining {} connections for up to {} ms", why, open,
+                  options_.drain_time.count());
+  for (auto& w : workers_) w->drain(options_.drain_time);
+  // The main loop ends once every worker has finished draining (or hit the
+  // drain deadline); polling keeps admin responsive meanwhile.
+  drain_poll_ = main_->createTimer([this] {
+    bool all_finished = true;
+    for (auto& w : workers_) all_finished &= w->finished();
+    if (all_finished) {
+      main_->exit();
+    } else {
+      drain_poll_->enable(std::chrono::milliseconds(20));
+    }
+  });
+  drain_poll_->enable(std::chrono::milliseconds(1));
+}
+
+void Server::registerAdminHandlers() {
+  admin_->addHandler("/config_dump", "dump the running configuration", [this](const AdminRequest&) {
+    return AdminResponse{200, "application/json", configDumpJson()};
+  });
+  admin_->addHandler("/listeners", "listener names and addresses (?format=json)",
+                     [this](const AdminRequest& r) {
+                       AdminResponse resp;
+                       if (r.query.count("format") && r.query.at("format") == "json") {
+                         resp.content_type = "application/json";
+                         resp.body = "{\"listener_statuses\": [";
+                         bool first = true;
+                         for (const auto& l : snapshot_->listeners()) {
+                           resp.body += std::string(first ? "" : ",") + "{\"name\": \"" + l->name +
+                                        "\", \"local_address\": {\"socket_address\": {\"address\": \"" +
+                                        l->address.ip.toString() + "\", \"port_value\": " +
+                                        std::to_string(l->address.port) + "}}}";
+                           first = false;
+                         }
+                         resp.body += "]}\n";
+                         return resp;
+                       }
+                       for (const auto& l : snapshot_->listeners()) {
+                         resp.body += l->name + "::" + l->address.toString() + "\n";
+                       }
+                       return resp;
+                     });
+  admin_->addHandler("/clusters", "upstream clusters and their hosts (?format=json)",
+                     [this](const AdminRequest& r) {
+                       if (r.query.count("format") && r.query.at("format") == "json") {
+                         return AdminResponse{200, "application/json", clustersJson()};
+                       }
+                       return AdminResponse{200, "text/plain; charset=UTF-8", clustersText()};
+                     });
+  admin_->addHandler("/stats", "counters and gauges (?filter=regex)", [this](const AdminRequest& r) {
+    AdminResponse resp;
+    std::string all = stats_.renderText();
+    auto f = r.query.find("filter");
+    if (f == r.query.end() || f->second.empty()) {
+      resp.body = std::move(all);
+      return resp;
+    }
+    RE2 re(f->second);
+    if (!re.ok()) return AdminResponse{400, "text/plain", "bad filter regex: " + re.error() + "\n"};
+    size_t pos = 0;
+    while (pos < all.size()) {
+      size_t nl = all.find('\n', pos);
+      std::string line = all.substr(pos, nl - pos);
+      if (RE2::PartialMatch(line.substr(0, line.find(':')), re)) resp.body += line + "\n";
+      pos = nl == std::string::npos ? all.size() : nl + 1;
+    }
+    return resp;
+  });
+  admin_->addHandler("/stats/prometheus", "stats in Prometheus text format",
+                     [this](const AdminRequest&) {
+                       return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                            stats_.renderPrometheus()};
+                     });
+  admin_->addHandler("/ready", "LIVE (200) when serving, else 503", [this](const AdminRequest&) {
+    if (draining_) return AdminResponse{503, "text/plain", "DRAINING\n"};
+    return AdminResponse{200, "text/plain", "LIVE\n"};
+  });
+  admin_->addHandler("/server_info", "version, state and uptime", [this](const AdminRequest&) {
+    envoy::admin::v3::ServerInfo info;
+    info.set_version(kVersion);
+    info.set_state(draining_ ? envoy::admin::v3::ServerInfo::DRAINING
+                             : envoy::admin::v3::ServerInfo::LIVE);
+    auto up = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started_)
+                  .count();
+    *info.mutable_uptime_current_epoch() = TimeUtil::MillisecondsToDuration(up);
+    *info.mutable_uptime_all_epochs() = TimeUtil::MillisecondsToDuration(up);
+    info.set_hot_restart_version("disabled");
+    return AdminResponse{200, "application/json", toJson(info)};
+  });
+  admin_->addHandler(
+      "/quitquitquit", "drain and exit", [this](const AdminRequest&) {
+        main_->post([this] { startDrain("/quitquitquit"); });
+        return AdminResponse{200, "text/plain", "OK\n"};
+      },
+      true);
+}
+
+std::string Server::configDumpJson() const {
+  envoy::admin::v3::ConfigDump dump;
+  auto updated = toTimestamp(snapshot_->createdAt());
+  envoy::admin::v3::BootstrapConfigDump b;
+  *b.mutable_bootstrap() = snapshot_->bootstrap();
+  *b.mutable_last_updated() = updated;
+  dump.add_configs()->PackFrom(b);
+  envoy::admin::v3::ClustersConfigDump c;
+  for (const auto& [name, cluster] : snapshot_->clusters()) {
+    auto* sc = c.add_static_clusters();
+    sc->mutable_cluster()->PackFrom(cluster->config());
+    *sc->mutable_last_updated() = updated;
+  }
+  dump.add_configs()->PackFrom(c);
+  envoy::admin::v3::ListenersConfigDump l;
+  for (const auto& listener : snapshot_->listeners()) {
+    auto* sl = l.add_static_listeners();
+    sl->mutable_listener()->PackFrom(listener->proto);
+    *sl->mutable_last_updated() = updated;
+  }
+  dump.add_configs()->PackFrom(l);
+  return toJson(dump);
+}
+
+std::string Server::clustersText() const {
+  std::string out;
+  for (const auto& [name, c] : snapshot_->clusters()) {
+    out += name + "::default_priority::max_connections::" + std::to_string(c->maxConnections()) + "\n";
+    out += name + "::added_via_api::false\n";
+    auto hosts = c->hosts();
+    for (const auto& h : hosts->hosts) {
+      std::string p = name + "::" + h->address.toString() + "::";
+      out += p + "cx_active::" + std::to_string(h->cx_active.value()) + "\n";
+      out += p + "cx_connect_fail::" + std::to_string(h->cx_connect_fail.value()) + "\n";
+      out += p + "cx_total::" + std::to_string(h->cx_total.value()) + "\n";
+      out += p + "hostname::" + h->hostname + "\n";
+      out += p + "health_flags::" + healthFlag(h->health) + "\n";
+      out += p + "weight::" + std::to_string(h->weight) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string Server::clustersJson() const {
+  envoy::admin::v3::Clusters out;
+  for (const auto& [name, c] : snapshot_->clusters()) {
+    auto* cs = out.add_cluster_statuses();
+    cs->set_name(name);
+    cs->set_observability_name(name);
+    auto hosts = c->hosts();
+    for (const auto& h : hosts->hosts) {
+      auto* hs = cs->add_host_statuses();
+      auto* sa = hs->mutable_address()->mutable_socket_address();
+      sa->set_address(h->address.ip.toString());
+      sa->set_port_value(h->address.port);
+      hs->set_weight(h->weight);
+      hs->set_hostname(h->hostname);
+      auto add = [hs](const char* n, uint64_t v, envoy::admin::v3::SimpleMetric::Type t) {
+        auto* m = hs->add_stats();
+        m->set_name(n);
+        m->set_value(v);
+        m->set_type(t);
+      };
+      add("cx_connect_fail", h->cx_connect_fail.value(), envoy::admin::v3::SimpleMetric::COUNTER);
+      add("cx_total", h->cx_total.value(), envoy::admin::v3::SimpleMetric::COUNTER);
+      add("cx_active", static_cast<uint64_t>(h->cx_active.value()),
+          envoy::admin::v3::SimpleMetric::GAUGE);
+      auto* health = hs->mutable_health_status();
+      switch (h->health) {
+        case upstream::HealthStatus::kUnhealthy:
+          health->set_eds_health_status(envoy::config::core::v3::UNHEALTHY);
+          break;
+        case upstream::HealthStatus::kDraining:
+          health->set_eds_health_status(envoy::config::core::v3::DRAINING);
+          break;
+        case upstream::HealthStatus::kDegraded:
+          health->set_eds_health_status(envoy::config::core::v3::DEGRADED);
+          break;
+        default: health->set_eds_health_status(envoy::config::core::v3::HEALTHY); break;
+      }
+    }
+  }
+  return toJson(out);
+}
+
+}  // namespace remora::proxy
