@@ -29,9 +29,11 @@ google::protobuf::Timestamp toTimestamp(std::chrono::system_clock::time_point t)
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
-std::string toJson(const google::protobuf::Message& m) {
+std::string toJson(const google::protobuf::Message& m, bool print_defaults = false) {
   google::protobuf::util::JsonPrintOptions opts;
   opts.add_whitespace = true;
+  // /server_info shows "state": "LIVE" although LIVE is the enum's zero value.
+  opts.always_print_primitive_fields = print_defaults;
   opts.preserve_proto_field_names = true;  // Envoy's admin prints field names as in the .proto
   std::string out;
   auto st = google::protobuf::util::MessageToJsonString(m, &out, opts);
@@ -243,7 +245,7 @@ void Server::registerAdminHandlers() {
     *info.mutable_uptime_current_epoch() = TimeUtil::MillisecondsToDuration(up);
     *info.mutable_uptime_all_epochs() = TimeUtil::MillisecondsToDuration(up);
     info.set_hot_restart_version("disabled");
-    return AdminResponse{200, "application/json", toJson(info)};
+    return AdminResponse{200, "application/json", toJson(info, true)};
   });
   admin_->addHandler(
       "/quitquitquit", "drain and exit", [this](const AdminRequest&) {

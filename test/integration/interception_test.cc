@@ -40,8 +40,11 @@ class InterceptionTest : public ::testing::Test {
     run({"ip", "netns", "add", ns_});
     created_ = true;
     exec({"ip", "link", "set", "lo", "up"});
-    exec({"ip", "link", "add", "pod0", "type", "dummy"});
+    // A veth pair inside the namespace gives the pod its IP (veth exists in
+    // every kernel that has network namespaces; dummy is a module some lack).
+    exec({"ip", "link", "add", "pod0", "type", "veth", "peer", "name", "pod0-peer"});
     exec({"ip", "addr", "add", std::string(kPodIp) + "/24", "dev", "pod0"});
+    exec({"ip", "link", "set", "pod0-peer", "up"});
     exec({"ip", "link", "set", "pod0", "up"});
     // S1 in small: outbound TCP from anyone but the proxy's UID goes to
     // 15001; localhost is spared (the proxy reaches the app on 127.0.0.1).
