@@ -35,12 +35,14 @@ function(remora_test name)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/test)
   target_compile_options(${name} PRIVATE ${REMORA_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  # test/support/paths.h: where test data and built binaries are.
+  target_compile_definitions(${name} PRIVATE
+    REMORA_TEST_SOURCE_DIR="${CMAKE_SOURCE_DIR}" REMORA_TEST_BUILD_DIR="${CMAKE_BINARY_DIR}")
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300
-               ENVIRONMENT "REMORA_BUILD_DIR=${CMAKE_BINARY_DIR};REMORA_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300)
 endfunction()

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "http1_fuzz.h"
+#include "support/paths.h"
 
 namespace remora::fuzz {
 namespace {
@@ -16,8 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 size_t replay(const char* corpus, void (*entry)(const uint8_t*, size_t)) {
-  const char* root = std::getenv("REMORA_SOURCE_DIR");
-  fs::path dir = fs::path(root ? root : ".") / "fuzz" / "corpus" / corpus;
+  fs::path dir = fs::path(test::sourceDir()) / "fuzz" / "corpus" / corpus;
   size_t n = 0;
   for (const auto& f : fs::directory_iterator(dir)) {
     if (!f.is_regular_file()) continue;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "init/command.h"
+#include "support/paths.h"
 
 namespace remora::init {
 namespace {
@@ -49,9 +50,7 @@ class InitRootTest : public testing::Test {
     for (const char* tool : {"ip", "iptables-save", "iptables-restore"}) {
       if (!findProgram(tool).ok()) GTEST_SKIP() << tool << " is not installed";
     }
-    const char* build = std::getenv("REMORA_BUILD_DIR");
-    ASSERT_NE(build, nullptr) << "REMORA_BUILD_DIR is not set (run through ctest)";
-    binary_ = std::string(build) + "/apps/remora-init/remora-init";
+    binary_ = test::buildDir() + "/apps/remora-init/remora-init";
     ASSERT_TRUE(findProgram(binary_).ok()) << binary_ << " is not built";
     ns_ = "remora-init-test-" + std::to_string(getpid());
     auto added = runner_.run({"ip", "netns", "add", ns_}, "");

@@ -11,6 +11,7 @@
 #include "init/capture_config.h"
 #include "init/cli.h"
 #include "init/render.h"
+#include "support/paths.h"
 
 namespace remora::init {
 namespace {
@@ -21,8 +22,7 @@ struct GoldenCase {
 };
 
 std::string sourceDir() {
-  const char* dir = std::getenv("REMORA_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
+  return test::sourceDir();
 }
 
 std::string shellQuote(const std::string& arg) {

@@ -12,13 +12,12 @@
 #include <thread>
 
 #include "network/socket.h"
+#include "support/paths.h"
 
 namespace remora::test {
 
 std::string binaryPath(const std::string& name) {
-  const char* dir = std::getenv("REMORA_BUILD_DIR");
-  std::string base = dir ? dir : "build/release";
-  return base + "/apps/" + name + "/" + name;
+  return buildDir() + "/apps/" + name + "/" + name;
 }
 
 uint16_t freePort() {
