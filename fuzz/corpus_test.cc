@@ -9,6 +9,7 @@
 #include <string>
 
 #include "http1_fuzz.h"
+#include "listener/fuzz_entry.h"
 #include "support/paths.h"
 
 namespace remora::fuzz {
@@ -36,6 +37,16 @@ TEST(FuzzCorpusTest, Http1Request) {
 
 TEST(FuzzCorpusTest, Http1Response) {
   EXPECT_GE(replay("http1_response", fuzzHttp1Response), 20u);
+}
+
+TEST(FuzzCorpusTest, ClientHello) {
+  auto entry = [](const uint8_t* d, size_t n) { listener::fuzzClientHello(d, n); };
+  EXPECT_GE(replay("client_hello", entry), 10u);
+}
+
+TEST(FuzzCorpusTest, HttpDetect) {
+  auto entry = [](const uint8_t* d, size_t n) { listener::fuzzDetectHttp(d, n); };
+  EXPECT_GE(replay("http_detect", entry), 10u);
 }
 
 }  // namespace

@@ -174,6 +174,7 @@ ClientHelloResult parseClientHello(std::span<const uint8_t> data) {
     size_t take = std::min(record_len, avail - kRecordHeader);
     handshake.insert(handshake.end(), data.begin() + pos + kRecordHeader,
                      data.begin() + pos + kRecordHeader + take);
+    if (handshake.empty()) return {};  // only the record header so far
     if (handshake[0] != kHandshakeClientHello) return notTls("handshake is not a ClientHello");
     if (handshake.size() >= 4) {
       size_t msg_len = static_cast<size_t>(handshake[1]) << 16 |
