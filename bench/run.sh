@@ -2,7 +2,7 @@
 # Remora's benchmarks against nginx and HAProxy, in one run, on loopback.
 #   bench/run.sh [REPS] [OUTDIR]
 # Builds the release binaries (scripts/setup.sh installs the peers), then:
-#  - L4 throughput (iperf3, one stream): direct, HAProxy one/two hops, ours one/two hops
+#  - L4 throughput (iperf3, one stream): direct, HAProxy (copy and splice) one/two hops, ours one/two hops
 #  - L4 connection rate (wrk, one request per connection): direct, HAProxy, nginx, ours
 #  - idle RSS of one remora-proxy worker
 # Results: OUTDIR/summary.md (the peer harness's table), OUTDIR/conn.tsv, OUTDIR/idle_rss.txt.
@@ -13,13 +13,14 @@ REPS=${1:-3}
 OUT=${2:-/tmp/remora-bench}
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
 mkdir -p "$OUT"
-"$ROOT/scripts/setup.sh" release >/dev/null
+# BENCH_NO_BUILD=1 measures the binaries already in build/release as they are.
+[ "${BENCH_NO_BUILD:-0}" = 1 ] || "$ROOT/scripts/setup.sh" release >/dev/null
 
 echo "== L4 throughput (iperf3)"
 : > "$OUT/tcp.tsv"
 for r in $(seq 1 "$REPS"); do
   PROXY_UNDER_TEST_TCP="$HERE/start-ours-tcp.sh {dir} {listen} {upstream}" LAYOUT=server \
-  TCP_SCENARIOS="${TCP_SCENARIOS:-direct haproxy1 ours1 haproxy2 ours2}" \
+  TCP_SCENARIOS="${TCP_SCENARIOS:-direct haproxy1 splice1 ours1 haproxy2 splice2 ours2}" \
     "$SHARED/tcp_bench.sh" "$r" "$OUT/tcp.tsv"
 done
 "$SHARED/summarize.sh" "$OUT" > "$OUT/summary.md" 2>/dev/null || true
