@@ -1,3 +1,5 @@
 #include "pilot/cli.h"
 
-int main(int argc, char** argv) { return remora::pilot::pilotMain(argc, argv); }
+int main(int argc, char** argv) {
+  return remora::pilot::pilotMain(argc, argv);
+}

@@ -14,18 +14,24 @@ namespace remora::pilot {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-void onSignal(int) { g_stop = 1; }
+void onSignal(int) {
+  g_stop = 1;
+}
 
 }  // namespace
 
-int runTranslate(const std::string& config_dir, const std::string& mesh_config, const std::string& proxy_id,
-                 std::optional<ResourceType> type, std::ostream& out, std::ostream& err) {
+int runTranslate(const std::string& config_dir, const std::string& mesh_config,
+                 const std::string& proxy_id, std::optional<ResourceType> type, std::ostream& out,
+                 std::ostream& err) {
   auto snapshot = MeshSnapshot::build(loadConfigDir(config_dir, mesh_config));
-  for (const auto& r : snapshot->refusals()) err << "refused: " << r.toString() << "\n";
-  for (const auto& w : snapshot->warnings()) err << "warning: " << w << "\n";
+  for (const auto& r : snapshot->refusals())
+    err << "refused: " << r.toString() << "\n";
+  for (const auto& w : snapshot->warnings())
+    err << "warning: " << w << "\n";
   auto proxy = snapshot->findProxy(proxy_id);
   if (!proxy) {
-    err << "error: no pod \"" << proxy_id << "\" in " << config_dir << " (want <pod>.<namespace>)\n";
+    err << "error: no pod \"" << proxy_id << "\" in " << config_dir
+        << " (want <pod>.<namespace>)\n";
     return 2;
   }
   if (proxy->ip.empty()) {
@@ -47,12 +53,16 @@ int pilotMain(int argc, char** argv) {
   CLI::App app{"remora-pilot: the Remora control plane"};
   std::string config_dir, mesh_config, log_level = "info";
   app.add_option("--config-dir", config_dir, "folder of Kubernetes and Istio YAML to serve");
-  app.add_option("--mesh-config", mesh_config, "Istio MeshConfig YAML (default: ConfigMap istio-system/istio in the folder, else defaults)");
+  app.add_option(
+      "--mesh-config", mesh_config,
+      "Istio MeshConfig YAML (default: ConfigMap istio-system/istio in the folder, else defaults)");
   app.add_option("-l,--log-level", log_level, "trace, debug, info, warning, error, critical, off");
 
-  auto* translate = app.add_subcommand("translate", "print the xDS resources one proxy would get, then exit");
+  auto* translate =
+      app.add_subcommand("translate", "print the xDS resources one proxy would get, then exit");
   std::string proxy, type_name;
-  translate->add_option("--config-dir", config_dir, "folder of Kubernetes and Istio YAML")->required();
+  translate->add_option("--config-dir", config_dir, "folder of Kubernetes and Istio YAML")
+      ->required();
   translate->add_option("--mesh-config", mesh_config, "Istio MeshConfig YAML");
   translate->add_option("--proxy", proxy, "<pod>.<namespace>")->required();
   translate->add_option("--type", type_name, "lds, rds, cds or eds (default: all)")
@@ -82,11 +92,13 @@ int pilotMain(int argc, char** argv) {
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   ConfigWatcher watcher(config_dir, mesh_config, [](std::shared_ptr<const MeshSnapshot> snapshot) {
-    REMORA_LOG_INFO("snapshot {}: {} services, {} proxies, {} refused, {} warnings", snapshot->version(),
-                    snapshot->services().size(), snapshot->proxyIds().size(), snapshot->refusals().size(),
-                    snapshot->warnings().size());
-    for (const auto& r : snapshot->refusals()) REMORA_LOG_WARN("refused: {}", r.toString());
-    for (const auto& w : snapshot->warnings()) REMORA_LOG_WARN("{}", w);
+    REMORA_LOG_INFO("snapshot {}: {} services, {} proxies, {} refused, {} warnings",
+                    snapshot->version(), snapshot->services().size(), snapshot->proxyIds().size(),
+                    snapshot->refusals().size(), snapshot->warnings().size());
+    for (const auto& r : snapshot->refusals())
+      REMORA_LOG_WARN("refused: {}", r.toString());
+    for (const auto& w : snapshot->warnings())
+      REMORA_LOG_WARN("{}", w);
   });
   Status s = watcher.run([] { return g_stop != 0; });
   if (!s.ok()) {

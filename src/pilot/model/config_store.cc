@@ -31,8 +31,8 @@ std::string readFile(const std::string& path, bool* ok) {
 
 void addConfigText(const std::string& file_name, const std::string& text, ConfigSet* set) {
   // Documents are split by hand rather than with YAML::LoadAll so that a syntax
-  // error in one document does not lose the others. Each chunk is padded with
-  // the newlines before it so that yaml-cpp's line numbers are the file's.
+  // error in one document does not lose the others. yaml-cpp counts lines from
+  // the chunk's start; the chunk's first line is added back when quoting.
   std::vector<std::pair<int, std::string>> chunks;  // first line (0-based), text
   std::istringstream in(text);
   std::string line, current;
@@ -55,28 +55,31 @@ void addConfigText(const std::string& file_name, const std::string& text, Config
     if (isBlankOrComment(chunk)) continue;
     YAML::Node doc;
     try {
-      doc = YAML::Load(std::string(first_line, '\n') + chunk);
+      doc = YAML::Load(chunk);
     } catch (const YAML::Exception& ex) {
       Refusal r;
       r.source = where;
-      if (ex.mark.line >= 0) r.source.line = ex.mark.line + 1;
+      if (ex.mark.line >= 0) r.source.line = first_line + ex.mark.line + 1;
       r.message = "invalid YAML: " + ex.msg;
       set->refusals.push_back(std::move(r));
       continue;
     }
-    ParsedDocument parsed = parseDocument(doc, where);
+    ParsedDocument parsed = parseDocument(doc, where, first_line);
     uint64_t hash = fnv1a(chunk);
     for (auto& o : parsed.objects) {
       o.content_hash = hash = fnv1a(o.key(), hash);
       set->objects.push_back(std::move(o));
     }
-    for (auto& r : parsed.refusals) set->refusals.push_back(std::move(r));
-    for (auto& w : parsed.warnings) set->warnings.push_back(std::move(w));
+    for (auto& r : parsed.refusals)
+      set->refusals.push_back(std::move(r));
+    for (auto& w : parsed.warnings)
+      set->warnings.push_back(std::move(w));
   }
 }
 
 void finishConfigSet(ConfigSet* set) {
-  std::map<std::string, const ConfigObject*> seen;
+  // Sources are copied: the objects themselves move into `kept` below.
+  std::map<std::string, SourceRef> seen;
   std::vector<ConfigObject> kept;
   std::vector<ConfigObject> meshes;
   for (auto& o : set->objects) {
@@ -88,12 +91,12 @@ void finishConfigSet(ConfigSet* set) {
       r.kind = objectKindName(o.kind);
       r.object = o.key();
       r.field = "metadata.name";
-      r.message = "duplicate object: already defined at " + it->second->source.file + ":" +
-                  std::to_string(it->second->source.line);
+      r.message = "duplicate object: already defined at " + it->second.file + ":" +
+                  std::to_string(it->second.line);
       set->refusals.push_back(std::move(r));
       continue;
     }
-    seen[id] = &o;
+    seen[id] = o.source;
     if (o.kind == ObjectKind::kMeshConfig) {
       meshes.push_back(std::move(o));
     } else {

@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace remora::pilot {
 namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -116,7 +118,8 @@ bool parseClusterName(std::string_view name, ClusterKey* key) {
     return false;
   }
   std::string_view port = name.substr(a + 1, b - a - 1);
-  if (port.empty() || !std::all_of(port.begin(), port.end(), ::isdigit) || port.size() > 5) return false;
+  if (port.empty() || !std::all_of(port.begin(), port.end(), ::isdigit) || port.size() > 5)
+    return false;
   key->port = static_cast<uint32_t>(std::stoul(std::string(port)));
   key->subset = std::string(name.substr(b + 1, c - b - 1));
   key->host = std::string(name.substr(c + 1));
@@ -128,7 +131,14 @@ std::string listenerName(std::string_view ip, uint32_t port) {
 }
 
 std::string hostPort(std::string_view host, uint32_t port) {
-  return std::string(host) + ":" + std::to_string(port);
+  char digits[8];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), port);
+  std::string out;
+  out.reserve(host.size() + 1 + static_cast<size_t>(end - digits));
+  out.append(host);
+  out += ':';
+  out.append(digits, end);
+  return out;
 }
 
 std::vector<std::string> virtualHostDomains(std::string_view host, uint32_t port,
@@ -136,56 +146,58 @@ std::vector<std::string> virtualHostDomains(std::string_view host, uint32_t port
                                             std::string_view proxy_namespace,
                                             std::string_view domain_suffix) {
   std::vector<std::string> out;
-  out.emplace_back(host);
-  out.push_back(hostPort(host, port));
+  out.reserve(12 + 2 * vips.size());
+  auto addWithPort = [&](std::string_view name) {
+    out.emplace_back(name);
+    out.push_back(hostPort(name, port));
+  };
+  addWithPort(host);
   // The proxy resolves names like a pod in its namespace: its DNS search path
   // starts with <ns>.svc.<suffix>. The labels the host shares with that domain
   // (from the end) can be dropped; the rest is the part a caller must write.
-  std::string proxy_domain = std::string(proxy_namespace) + ".svc." + std::string(domain_suffix);
-  auto host_parts = splitDots(host);
-  auto domain_parts = splitDots(proxy_domain);
-  size_t shared = 0;
-  while (shared < host_parts.size() - 1 && shared < domain_parts.size() &&
-         host_parts[host_parts.size() - 1 - shared] == domain_parts[domain_parts.size() - 1 - shared]) {
-    ++shared;
+  // Walks both names backwards label by label, without splitting them.
+  std::string proxy_domain;
+  proxy_domain.reserve(proxy_namespace.size() + 5 + domain_suffix.size());
+  proxy_domain.append(proxy_namespace).append(".svc.").append(domain_suffix);
+  std::string_view domain = proxy_domain;
+  std::vector<size_t> cuts;  // positions of the dots before each shared label, innermost last
+  size_t h_end = host.size(), d_end = domain.size();
+  while (h_end > 0 && d_end > 0) {
+    size_t h_dot = host.rfind('.', h_end - 1);
+    if (h_dot == std::string_view::npos) break;  // the first label is never dropped
+    size_t d_dot = domain.rfind('.', d_end - 1);
+    size_t d_start = d_dot == std::string_view::npos ? 0 : d_dot + 1;
+    if (host.substr(h_dot + 1, h_end - h_dot - 1) != domain.substr(d_start, d_end - d_start)) break;
+    cuts.push_back(h_dot);
+    h_end = h_dot;
+    if (d_dot == std::string_view::npos) break;
+    d_end = d_dot;
   }
-  if (shared > 0 && host.rfind("*", 0) != 0) {
-    size_t unique_count = host_parts.size() - shared;
-    std::string unique;
-    for (size_t i = 0; i < unique_count; ++i) {
-      if (i) unique += '.';
-      unique += host_parts[i];
-    }
-    out.push_back(unique);
-    out.push_back(hostPort(unique, port));
-    // Longer forms, from the longest down, stopping before the full host.
-    for (size_t keep = shared - 1; keep >= 1; --keep) {
-      std::string variant = unique;
-      for (size_t i = 0; i < keep; ++i) {
-        variant += '.';
-        variant += host_parts[unique_count + i];
-      }
-      out.push_back(variant);
-      out.push_back(hostPort(variant, port));
-    }
+  if (!cuts.empty() && host.rfind("*", 0) != 0) {
+    // The unique part first, then the longer forms from the longest down,
+    // stopping before the full host: the seed's order.
+    addWithPort(host.substr(0, cuts.back()));
+    for (size_t i = 0; i + 1 < cuts.size(); ++i)
+      addWithPort(host.substr(0, cuts[i]));
   }
-  for (const auto& vip : vips) {
-    out.push_back(vip);
-    out.push_back(hostPort(vip, port));
-  }
+  for (const auto& vip : vips)
+    addWithPort(vip);
   return out;
 }
 
-std::string serviceFqdn(std::string_view name, std::string_view ns, std::string_view domain_suffix) {
+std::string serviceFqdn(std::string_view name, std::string_view ns,
+                        std::string_view domain_suffix) {
   return std::string(name) + "." + std::string(ns) + ".svc." + std::string(domain_suffix);
 }
 
-std::string resolveHost(std::string_view host, std::string_view ns, std::string_view domain_suffix) {
+std::string resolveHost(std::string_view host, std::string_view ns,
+                        std::string_view domain_suffix) {
   if (host.empty() || host.front() == '*') return std::string(host);
   auto parts = splitDots(host);
   if (parts.size() == 1) return serviceFqdn(host, ns, domain_suffix);
   if (parts.size() == 2) return std::string(host) + ".svc." + std::string(domain_suffix);
-  if (parts.size() == 3 && parts[2] == "svc") return std::string(host) + "." + std::string(domain_suffix);
+  if (parts.size() == 3 && parts[2] == "svc")
+    return std::string(host) + "." + std::string(domain_suffix);
   return std::string(host);
 }
 

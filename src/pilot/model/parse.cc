@@ -16,19 +16,24 @@ namespace {
 // first message is reported, as that is the one the user must fix first.
 class FieldErrors {
  public:
+  // yaml-cpp's marks count from the start of the text it parsed; a document
+  // cut out of a multi-document file starts at `line_offset` (0-based).
+  explicit FieldErrors(int line_offset = 0) : line_offset_(line_offset) {}
   void fail(const YAML::Node& at, const std::string& path, std::string message) {
     if (failed_) return;
     failed_ = true;
     path_ = path;
     message_ = std::move(message);
-    if (at.IsDefined()) line_ = at.Mark().line + 1;
+    if (at.IsDefined()) line_ = at.Mark().line + 1 + line_offset_;
   }
   bool failed() const { return failed_; }
   const std::string& path() const { return path_; }
   const std::string& message() const { return message_; }
   int line() const { return line_; }
+  int lineOffset() const { return line_offset_; }
 
  private:
+  int line_offset_ = 0;
   bool failed_ = false;
   std::string path_;
   std::string message_;
@@ -71,7 +76,8 @@ class MapReader {
   }
   // A field Kubernetes/Istio defines that pilot has no use for.
   void ignore(std::initializer_list<const char*> keys) {
-    for (const char* k : keys) known_.insert(k);
+    for (const char* k : keys)
+      known_.insert(k);
   }
   // A field Istio defines that remora does not implement: refusing it beats
   // serving a config that silently behaves differently.
@@ -93,7 +99,9 @@ class MapReader {
       }
     }
   }
-  std::string child(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string child(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
   const std::string& path() const { return path_; }
   bool present() const { return node_.IsDefined() && !node_.IsNull(); }
 
@@ -104,7 +112,9 @@ class MapReader {
   std::set<std::string> known_;
 };
 
-bool isSet(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+bool isSet(const YAML::Node& n) {
+  return n.IsDefined() && !n.IsNull();
+}
 
 bool readString(const YAML::Node& n, const std::string& path, FieldErrors* e, std::string* out) {
   if (!isSet(n)) return false;
@@ -122,7 +132,8 @@ bool readUint(const YAML::Node& n, const std::string& path, FieldErrors* e, uint
   const std::string& s = n.IsScalar() ? n.Scalar() : "";
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (!n.IsScalar() || n.Tag() == "!" || s.empty() || ec != std::errc() || p != s.data() + s.size()) {
+  if (!n.IsScalar() || n.Tag() == "!" || s.empty() || ec != std::errc() ||
+      p != s.data() + s.size()) {
     e->fail(n, path, "wrong type: expected a non-negative integer, got " + describe(n));
     return false;
   }
@@ -354,18 +365,19 @@ void parsePod(MapReader& top, FieldErrors* e, K8sPod* pod) {
         readString(spec["serviceAccount"], "spec.serviceAccount", e, &sa)) {
       pod->service_account = sa;
     }
-    forEach(spec["containers"], "spec.containers", e, [&](const YAML::Node& c, const std::string& cp) {
-      if (!c.IsMap()) return;
-      forEach(c["ports"], cp + ".ports", e, [&](const YAML::Node& p, const std::string& pp) {
-        if (!p.IsMap()) return;
-        std::string name;
-        uint32_t number = 0;
-        if (readString(p["name"], pp + ".name", e, &name) &&
-            readPort(p["containerPort"], pp + ".containerPort", e, &number)) {
-          pod->named_ports[name] = number;
-        }
-      });
-    });
+    forEach(
+        spec["containers"], "spec.containers", e, [&](const YAML::Node& c, const std::string& cp) {
+          if (!c.IsMap()) return;
+          forEach(c["ports"], cp + ".ports", e, [&](const YAML::Node& p, const std::string& pp) {
+            if (!p.IsMap()) return;
+            std::string name;
+            uint32_t number = 0;
+            if (readString(p["name"], pp + ".name", e, &name) &&
+                readPort(p["containerPort"], pp + ".containerPort", e, &number)) {
+              pod->named_ports[name] = number;
+            }
+          });
+        });
   }
   YAML::Node status = top.take("status");
   if (isSet(status) && status.IsMap()) {
@@ -386,25 +398,26 @@ void parseEndpoints(MapReader& top, FieldErrors* e, K8sEndpoints* eps) {
   forEach(top.take("subsets"), "subsets", e, [&](const YAML::Node& sn, const std::string& path) {
     MapReader s(sn, path, e);
     K8sEndpointSubset subset;
-    forEach(s.take("addresses"), s.child("addresses"), e,
-            [&](const YAML::Node& an, const std::string& ap) {
-              MapReader a(an, ap, e);
-              K8sEndpointAddress addr;
-              if (!isSet(a.take("ip"))) e->fail(an, a.child("ip"), "missing");
-              readIPv4(a.take("ip"), a.child("ip"), e, &addr.ip);
-              MapReader ref(a.take("targetRef"), a.child("targetRef"), e);
-              std::string kind;
-              readString(ref.take("kind"), ref.child("kind"), e, &kind);
-              if (kind == "Pod") {
-                readString(ref.take("name"), ref.child("name"), e, &addr.pod_name);
-                readString(ref.take("namespace"), ref.child("namespace"), e, &addr.pod_namespace);
-              }
-              ref.ignore({"name", "namespace", "uid", "resourceVersion", "apiVersion", "fieldPath"});
-              ref.finish();
-              a.ignore({"nodeName", "hostname"});
-              a.finish();
-              subset.addresses.push_back(addr);
-            });
+    forEach(
+        s.take("addresses"), s.child("addresses"), e,
+        [&](const YAML::Node& an, const std::string& ap) {
+          MapReader a(an, ap, e);
+          K8sEndpointAddress addr;
+          if (!isSet(a.take("ip"))) e->fail(an, a.child("ip"), "missing");
+          readIPv4(a.take("ip"), a.child("ip"), e, &addr.ip);
+          MapReader ref(a.take("targetRef"), a.child("targetRef"), e);
+          std::string kind;
+          readString(ref.take("kind"), ref.child("kind"), e, &kind);
+          if (kind == "Pod") {
+            readString(ref.take("name"), ref.child("name"), e, &addr.pod_name);
+            readString(ref.take("namespace"), ref.child("namespace"), e, &addr.pod_namespace);
+          }
+          ref.ignore({"name", "namespace", "uid", "resourceVersion", "apiVersion", "fieldPath"});
+          ref.finish();
+          a.ignore({"nodeName", "hostname"});
+          a.finish();
+          subset.addresses.push_back(addr);
+        });
     forEach(s.take("ports"), s.child("ports"), e, [&](const YAML::Node& pn, const std::string& pp) {
       MapReader p(pn, pp, e);
       K8sEndpointPort port;
@@ -483,8 +496,7 @@ void readHeaders(const YAML::Node& n, const std::string& path, FieldErrors* e, H
   m.finish();
 }
 
-void readDestination(const YAML::Node& n, const std::string& path, FieldErrors* e,
-                     Destination* d) {
+void readDestination(const YAML::Node& n, const std::string& path, FieldErrors* e, Destination* d) {
   MapReader m(n, path, e);
   if (!isSet(m.take("host")) && !e->failed()) e->fail(n, m.child("host"), "missing");
   readHost(m.take("host"), m.child("host"), e, false, &d->host);
@@ -514,7 +526,8 @@ void readRouteDestinations(const YAML::Node& n, const std::string& path, FieldEr
   bool any_weight = std::any_of(out->begin(), out->end(), [](auto& d) { return d.weight; });
   if (out->size() > 1 || any_weight) {
     uint32_t sum = 0;
-    for (const auto& d : *out) sum += d.weight.value_or(0);
+    for (const auto& d : *out)
+      sum += d.weight.value_or(0);
     if (!(out->size() == 1 && !any_weight) && sum != 100) {
       e->fail(n, path, "weights sum to " + std::to_string(sum) + ", want 100");
     }
@@ -522,11 +535,22 @@ void readRouteDestinations(const YAML::Node& n, const std::string& path, FieldEr
 }
 
 const std::set<std::string>& retryOnValues() {
-  static const std::set<std::string> kValues = {
-      "5xx", "gateway-error", "reset", "connect-failure", "retriable-4xx", "refused-stream",
-      "retriable-status-codes", "retriable-headers", "envoy-ratelimited", "cancelled",
-      "deadline-exceeded", "internal", "resource-exhausted", "unavailable", "http3-post-connect-failure",
-      "reset-before-request"};
+  static const std::set<std::string> kValues = {"5xx",
+                                                "gateway-error",
+                                                "reset",
+                                                "connect-failure",
+                                                "retriable-4xx",
+                                                "refused-stream",
+                                                "retriable-status-codes",
+                                                "retriable-headers",
+                                                "envoy-ratelimited",
+                                                "cancelled",
+                                                "deadline-exceeded",
+                                                "internal",
+                                                "resource-exhausted",
+                                                "unavailable",
+                                                "http3-post-connect-failure",
+                                                "reset-before-request"};
   return kValues;
 }
 
@@ -629,7 +653,8 @@ void parseHttpRoute(const YAML::Node& n, const std::string& path, FieldErrors* e
                        "mirror_percent", "corsPolicy", "delegate"});
   r.finish();
   if (e->failed()) return;
-  int actions = (hr->route.empty() ? 0 : 1) + (hr->redirect ? 1 : 0) + (hr->direct_response ? 1 : 0);
+  int actions =
+      (hr->route.empty() ? 0 : 1) + (hr->redirect ? 1 : 0) + (hr->direct_response ? 1 : 0);
   if (actions == 0) {
     e->fail(n, r.child("route"), "one of route, redirect or directResponse is required");
   } else if (actions > 1) {
@@ -644,7 +669,8 @@ void parseVirtualService(MapReader& top, FieldErrors* e, VirtualService* vs) {
     readHost(h, p, e, true, &host);
     vs->hosts.push_back(host);
   });
-  if (!e->failed() && vs->hosts.empty()) e->fail(top.take("spec"), "spec.hosts", "at least one host is required");
+  if (!e->failed() && vs->hosts.empty())
+    e->fail(top.take("spec"), "spec.hosts", "at least one host is required");
   readStringList(spec.take("gateways"), "spec.gateways", e, &vs->gateways);
   forEach(spec.take("http"), "spec.http", e, [&](const YAML::Node& n, const std::string& p) {
     HttpRoute hr;
@@ -666,7 +692,8 @@ void parseVirtualService(MapReader& top, FieldErrors* e, VirtualService* vs) {
       tr.match.push_back(lm);
     });
     readRouteDestinations(t.take("route"), t.child("route"), e, &tr.route);
-    if (!e->failed() && tr.route.empty()) e->fail(n, t.child("route"), "at least one destination is required");
+    if (!e->failed() && tr.route.empty())
+      e->fail(n, t.child("route"), "at least one destination is required");
     t.finish();
     vs->tcp.push_back(std::move(tr));
   });
@@ -708,17 +735,20 @@ void readTrafficPolicy(const YAML::Node& n, const std::string& path, FieldErrors
     MapReader tcp(p.take("tcp"), p.child("tcp"), e);
     uint32_t v = 0;
     int64_t ms = 0;
-    if (readU32(tcp.take("maxConnections"), tcp.child("maxConnections"), e, &v)) tp.max_connections = v;
+    if (readU32(tcp.take("maxConnections"), tcp.child("maxConnections"), e, &v))
+      tp.max_connections = v;
     if (readDuration(tcp.take("connectTimeout"), tcp.child("connectTimeout"), e, &ms)) {
       tp.connect_timeout_ms = ms;
     }
     tcp.refuseUnsupported({"tcpKeepalive", "maxConnectionDuration", "idleTimeout"});
     tcp.finish();
     MapReader http(p.take("http"), p.child("http"), e);
-    if (readU32(http.take("http1MaxPendingRequests"), http.child("http1MaxPendingRequests"), e, &v)) {
+    if (readU32(http.take("http1MaxPendingRequests"), http.child("http1MaxPendingRequests"), e,
+                &v)) {
       tp.http1_max_pending_requests = v;
     }
-    if (readU32(http.take("maxRequestsPerConnection"), http.child("maxRequestsPerConnection"), e, &v)) {
+    if (readU32(http.take("maxRequestsPerConnection"), http.child("maxRequestsPerConnection"), e,
+                &v)) {
       tp.max_requests_per_connection = v;
     }
     http.refuseUnsupported({"http2MaxRequests", "maxRetries", "idleTimeout", "h2UpgradePolicy",
@@ -778,12 +808,14 @@ void parseServiceEntry(MapReader& top, FieldErrors* e, ServiceEntry* se) {
     readHost(h, p, e, true, &host);
     se->hosts.push_back(host);
   });
-  if (!e->failed() && se->hosts.empty()) e->fail(spec_node, "spec.hosts", "at least one host is required");
-  forEach(spec.take("addresses"), "spec.addresses", e, [&](const YAML::Node& a, const std::string& p) {
-    std::string addr;
-    readIPv4(a, p, e, &addr);
-    se->addresses.push_back(addr);
-  });
+  if (!e->failed() && se->hosts.empty())
+    e->fail(spec_node, "spec.hosts", "at least one host is required");
+  forEach(spec.take("addresses"), "spec.addresses", e,
+          [&](const YAML::Node& a, const std::string& p) {
+            std::string addr;
+            readIPv4(a, p, e, &addr);
+            se->addresses.push_back(addr);
+          });
   std::set<std::string> names;
   forEach(spec.take("ports"), "spec.ports", e, [&](const YAML::Node& n, const std::string& p) {
     MapReader m(n, p, e);
@@ -804,7 +836,8 @@ void parseServiceEntry(MapReader& top, FieldErrors* e, ServiceEntry* se) {
     }
     se->ports.push_back(port);
   });
-  if (!e->failed() && se->ports.empty()) e->fail(spec_node, "spec.ports", "at least one port is required");
+  if (!e->failed() && se->ports.empty())
+    e->fail(spec_node, "spec.ports", "at least one port is required");
   std::string location;
   if (readString(spec.take("location"), "spec.location", e, &location)) {
     if (location == "MESH_INTERNAL") {
@@ -824,35 +857,36 @@ void parseServiceEntry(MapReader& top, FieldErrors* e, ServiceEntry* se) {
       e->fail(spec_node, "spec.resolution", "must be NONE or STATIC");
     }
   }
-  forEach(spec.take("endpoints"), "spec.endpoints", e, [&](const YAML::Node& n, const std::string& p) {
-    MapReader m(n, p, e);
-    WorkloadEntry we;
-    if (!isSet(m.take("address")) && !e->failed()) e->fail(n, m.child("address"), "missing");
-    readIPv4(m.take("address"), m.child("address"), e, &we.address);
-    YAML::Node ports = m.take("ports");
-    if (isSet(ports)) {
-      if (!ports.IsMap()) {
-        e->fail(ports, m.child("ports"), "wrong type: expected a map of port name to number");
-      } else {
-        for (auto it = ports.begin(); it != ports.end(); ++it) {
-          uint32_t number = 0;
-          if (readPort(it->second, m.child("ports") + "." + it->first.Scalar(), e, &number)) {
-            if (!names.count(it->first.Scalar())) {
-              e->fail(it->first, m.child("ports") + "." + it->first.Scalar(),
-                      "no port named \"" + it->first.Scalar() + "\" in spec.ports");
+  forEach(
+      spec.take("endpoints"), "spec.endpoints", e, [&](const YAML::Node& n, const std::string& p) {
+        MapReader m(n, p, e);
+        WorkloadEntry we;
+        if (!isSet(m.take("address")) && !e->failed()) e->fail(n, m.child("address"), "missing");
+        readIPv4(m.take("address"), m.child("address"), e, &we.address);
+        YAML::Node ports = m.take("ports");
+        if (isSet(ports)) {
+          if (!ports.IsMap()) {
+            e->fail(ports, m.child("ports"), "wrong type: expected a map of port name to number");
+          } else {
+            for (auto it = ports.begin(); it != ports.end(); ++it) {
+              uint32_t number = 0;
+              if (readPort(it->second, m.child("ports") + "." + it->first.Scalar(), e, &number)) {
+                if (!names.count(it->first.Scalar())) {
+                  e->fail(it->first, m.child("ports") + "." + it->first.Scalar(),
+                          "no port named \"" + it->first.Scalar() + "\" in spec.ports");
+                }
+                we.ports[it->first.Scalar()] = number;
+              }
             }
-            we.ports[it->first.Scalar()] = number;
           }
         }
-      }
-    }
-    readStringMap(m.take("labels"), m.child("labels"), e, &we.labels);
-    readString(m.take("locality"), m.child("locality"), e, &we.locality);
-    readU32(m.take("weight"), m.child("weight"), e, &we.weight);
-    m.ignore({"network", "serviceAccount"});
-    m.finish();
-    se->endpoints.push_back(std::move(we));
-  });
+        readStringMap(m.take("labels"), m.child("labels"), e, &we.labels);
+        readString(m.take("locality"), m.child("locality"), e, &we.locality);
+        readU32(m.take("weight"), m.child("weight"), e, &we.weight);
+        m.ignore({"network", "serviceAccount"});
+        m.finish();
+        se->endpoints.push_back(std::move(we));
+      });
   if (!e->failed() && se->resolution == ServiceEntry::Resolution::kNone && !se->endpoints.empty()) {
     e->fail(spec_node, "spec.endpoints", "endpoints require resolution STATIC");
   }
@@ -867,7 +901,7 @@ bool isIstioNetworking(const std::string& api_version) {
          api_version == "networking.istio.io/v1beta1" || api_version == "networking.istio.io/v1";
 }
 
-void parseOne(const YAML::Node& doc, const SourceRef& where, ParsedDocument* out);
+void parseOne(const YAML::Node& doc, const SourceRef& where, int line_offset, ParsedDocument* out);
 
 void readMeshFields(const YAML::Node& n, const std::string& path, FieldErrors* e, MeshConfig* mc) {
   MapReader m(n, path, e);
@@ -894,20 +928,36 @@ void readMeshFields(const YAML::Node& n, const std::string& path, FieldErrors* e
   readPort(m.take("proxyListenPort"), m.child("proxyListenPort"), e, &mc->proxy_listen_port);
   // Fields that only matter to parts remora does not have (telemetry, CA,
   // ingress) are accepted so an existing istio ConfigMap loads unchanged.
-  m.ignore({"defaultConfig", "accessLogFile", "accessLogEncoding", "accessLogFormat",
-            "enableTracing", "enablePrometheusMerge", "extensionProviders", "defaultProviders",
-            "ingressClass", "ingressService", "ingressControllerMode", "ingressSelector",
-            "trustDomainAliases", "caCertificates", "localityLbSetting", "protocolDetectionTimeout",
-            "enableAutoMtls", "discoverySelectors", "proxyHttpPort", "defaultServiceExportTo",
-            "defaultVirtualServiceExportTo", "defaultDestinationRuleExportTo"});
+  m.ignore({"defaultConfig",
+            "accessLogFile",
+            "accessLogEncoding",
+            "accessLogFormat",
+            "enableTracing",
+            "enablePrometheusMerge",
+            "extensionProviders",
+            "defaultProviders",
+            "ingressClass",
+            "ingressService",
+            "ingressControllerMode",
+            "ingressSelector",
+            "trustDomainAliases",
+            "caCertificates",
+            "localityLbSetting",
+            "protocolDetectionTimeout",
+            "enableAutoMtls",
+            "discoverySelectors",
+            "proxyHttpPort",
+            "defaultServiceExportTo",
+            "defaultVirtualServiceExportTo",
+            "defaultDestinationRuleExportTo"});
   m.finish();
 }
 
-void parseOne(const YAML::Node& doc, const SourceRef& where, ParsedDocument* out) {
+void parseOne(const YAML::Node& doc, const SourceRef& where, int line_offset, ParsedDocument* out) {
   SourceRef src = where;
-  if (doc.IsDefined()) src.line = doc.Mark().line + 1;
+  if (doc.IsDefined()) src.line = doc.Mark().line + 1 + line_offset;
   if (doc.IsNull()) return;  // empty document, e.g. trailing "---"
-  FieldErrors e;
+  FieldErrors e(line_offset);
   Refusal refusal;
   refusal.source = src;
   auto refuse = [&](const std::string& field, const std::string& message, int line) {
@@ -939,7 +989,8 @@ void parseOne(const YAML::Node& doc, const SourceRef& where, ParsedDocument* out
       refuse("items", "expected a list", 0);
       return;
     }
-    for (const auto& item : items) parseOne(item, where, out);
+    for (const auto& item : items)
+      parseOne(item, where, line_offset, out);
     return;
   }
   ConfigObject obj;
@@ -948,7 +999,9 @@ void parseOne(const YAML::Node& doc, const SourceRef& where, ParsedDocument* out
   bool istio = isIstioNetworking(api_version);
   auto wantApi = [&](bool ok, const char* expected) {
     if (!ok) {
-      refuse("apiVersion", "\"" + api_version + "\" is not valid for kind " + kind + " (want " + expected + ")", 0);
+      refuse("apiVersion",
+             "\"" + api_version + "\" is not valid for kind " + kind + " (want " + expected + ")",
+             0);
     }
     return ok;
   };
@@ -997,8 +1050,8 @@ void parseOne(const YAML::Node& doc, const SourceRef& where, ParsedDocument* out
     v.meta = meta;
     parseServiceEntry(top, &e, &v);
     obj.value = std::move(v);
-  } else if (kind == "ConfigMap" && k8s && meta.name == "istio" && meta.namespace_ == "istio-system" &&
-             !e.failed()) {
+  } else if (kind == "ConfigMap" && k8s && meta.name == "istio" &&
+             meta.namespace_ == "istio-system" && !e.failed()) {
     obj.kind = ObjectKind::kMeshConfig;
     MeshConfig mc;
     YAML::Node data = top.take("data");
@@ -1075,7 +1128,9 @@ uint64_t fnv1a(std::string_view data, uint64_t seed) {
   return h;
 }
 
-std::string ConfigObject::key() const { return meta().namespace_ + "/" + meta().name; }
+std::string ConfigObject::key() const {
+  return meta().namespace_ + "/" + meta().name;
+}
 
 std::string Refusal::toString() const {
   std::string s = source.file + ":" + std::to_string(source.line) + ": document " +
@@ -1086,9 +1141,9 @@ std::string Refusal::toString() const {
   return s + message;
 }
 
-ParsedDocument parseDocument(const YAML::Node& doc, const SourceRef& where) {
+ParsedDocument parseDocument(const YAML::Node& doc, const SourceRef& where, int line_offset) {
   ParsedDocument out;
-  parseOne(doc, where, &out);
+  parseOne(doc, where, line_offset, &out);
   return out;
 }
 
@@ -1112,14 +1167,16 @@ std::optional<int64_t> parseDurationMs(const std::string& text) {
   size_t i = 0;
   while (i < text.size()) {
     size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+      ++i;
     if (i == start) return std::nullopt;
     std::string number = text.substr(start, i - start);
     char* end = nullptr;
     double v = std::strtod(number.c_str(), &end);
     if (end != number.c_str() + number.size()) return std::nullopt;
     size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])))
+      ++i;
     std::string unit = text.substr(unit_start, i - unit_start);
     double scale = 0;
     if (unit == "h") {
@@ -1157,7 +1214,8 @@ bool isValidHostName(const std::string& host, bool allow_wildcard) {
     if (len == 0 || len > 63) return false;
     for (size_t i = start; i < end; ++i) {
       char c = h[i];
-      bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i != start && i != end - 1);
+      bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                (c == '-' && i != start && i != end - 1);
       if (!ok) return false;
     }
     start = end + 1;

@@ -66,8 +66,9 @@ struct ParsedDocument {
 uint64_t fnv1a(std::string_view data, uint64_t seed = 14695981039346656037ULL);
 
 // Parses one document; `where` carries file and document index, the line is
-// taken from the node.
-ParsedDocument parseDocument(const YAML::Node& doc, const SourceRef& where);
+// taken from the node. `line_offset` is the 0-based line of the file at which
+// the text given to yaml-cpp started, so that quoted lines are the file's.
+ParsedDocument parseDocument(const YAML::Node& doc, const SourceRef& where, int line_offset = 0);
 
 // Parses a mesh config in Istio's MeshConfig YAML form (the `mesh` key of the
 // istio ConfigMap, or the file given by --mesh-config). On failure the Refusal

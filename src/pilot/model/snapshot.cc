@@ -41,7 +41,8 @@ uint64_t hashInstances(const std::vector<ServiceInstance>& instances) {
   uint64_t h = fnv1a("instances");
   for (const auto& i : instances) {
     h = fnv1a(i.address, h);
-    for (uint32_t p : i.ports) h = fnv1a(std::to_string(p) + ",", h);
+    for (uint32_t p : i.ports)
+      h = fnv1a(std::to_string(p) + ",", h);
     h = hashLabels(i.labels, h);
     h = fnv1a(i.uid + "|" + i.locality + "|" + std::to_string(i.weight), h);
   }
@@ -86,18 +87,15 @@ void MeshSnapshot::index() {
         endpoints_[eps.meta.namespace_ + "/" + eps.meta.name] = &eps;
         continue;
       }
-      case ObjectKind::kService: {
-        const auto& svc = std::get<K8sService>(o.value);
-        k8s_services_by_ns_[svc.meta.namespace_].push_back(&svc);
-        break;
-      }
-      case ObjectKind::kDestinationRule:
-        destination_rules_.push_back(&std::get<DestinationRule>(o.value));
-        break;
       default:
         break;
     }
     h = fnv1a(std::to_string(o.content_hash) + ";", h);
+  }
+  for (const auto& [key, pod] : pods_) {
+    for (const auto& [k, v] : pod->meta.labels) {
+      pods_by_label_[pod->meta.namespace_ + '\0' + k + "=" + v].emplace_back(&key, pod);
+    }
   }
   const MeshConfig& m = config_.mesh;
   h = fnv1a(std::to_string(static_cast<int>(m.outbound_policy)) + m.trust_domain + m.domain_suffix +
@@ -119,20 +117,26 @@ void MeshSnapshot::buildServices() {
       s.source = "Service " + o.key();
       if (!k.cluster_ip.empty() && k.cluster_ip != "None") s.vips.push_back(k.cluster_ip);
       for (const auto& p : k.ports) {
-        s.ports.push_back({p.name, p.port, protocolForServicePort(p.name, p.app_protocol, p.protocol)});
+        s.ports.push_back(
+            {p.name, p.port, protocolForServicePort(p.name, p.app_protocol, p.protocol)});
       }
       if (k.has_selector) {
-        if (!k.selector.empty()) {
-          for (const auto& [key, pod] : pods_) {
-            if (pod->meta.namespace_ != k.meta.namespace_ || !podServesTraffic(*pod) ||
-                !selects(k.selector, pod->meta.labels)) {
-              continue;
-            }
+        // An empty selector selects nothing (Kubernetes' rule for Services).
+        auto first = k.selector.begin();
+        auto candidates = k.selector.empty()
+                              ? pods_by_label_.end()
+                              : pods_by_label_.find(k.meta.namespace_ + '\0' + first->first + "=" +
+                                                    first->second);
+        if (candidates != pods_by_label_.end()) {
+          for (const auto& [key_ptr, pod] : candidates->second) {
+            const std::string& key = *key_ptr;
+            if (!podServesTraffic(*pod) || !selects(k.selector, pod->meta.labels)) continue;
             ServiceInstance inst;
             inst.address = pod->pod_ip;
             inst.labels = pod->meta.labels;
             inst.uid = "kubernetes://" + key;
-            for (const auto& p : k.ports) inst.ports.push_back(podTargetPort(p, *pod));
+            for (const auto& p : k.ports)
+              inst.ports.push_back(podTargetPort(p, *pod));
             s.instances.push_back(std::move(inst));
           }
         }
@@ -213,24 +217,81 @@ void MeshSnapshot::buildServices() {
     unique.push_back(std::move(s));
   }
   services_ = std::move(unique);
-  for (size_t i = 0; i < services_.size(); ++i) service_by_fqdn_[services_[i].fqdn] = i;
+  for (size_t i = 0; i < services_.size(); ++i)
+    service_by_fqdn_[services_[i].fqdn] = i;
+  // The inbound side of every pod, computed once rather than per proxy.
+  for (const auto& svc : services_) {
+    if (svc.origin != Service::Origin::kKubernetes) continue;
+    for (const auto& inst : svc.instances) {
+      auto& targets = inbound_[svc.namespace_ + "/" + inst.address];
+      for (size_t i = 0; i < svc.ports.size(); ++i) {
+        if (inst.ports[i] != 0 && svc.ports[i].protocol != Protocol::kUdp) {
+          targets.push_back({&svc, svc.ports[i], inst.ports[i]});
+        }
+      }
+    }
+  }
+  for (auto& [key, targets] : inbound_) {
+    std::sort(targets.begin(), targets.end(), [](const InboundTarget& a, const InboundTarget& b) {
+      return std::tie(a.target_port, a.service->fqdn, a.port.port) <
+             std::tie(b.target_port, b.service->fqdn, b.port.port);
+    });
+    // A pod listed twice by one service (two Endpoints subsets) serves each
+    // port once.
+    targets.erase(std::unique(targets.begin(), targets.end(),
+                              [](const InboundTarget& a, const InboundTarget& b) {
+                                return a.service == b.service && a.port.port == b.port.port &&
+                                       a.target_port == b.target_port;
+                              }),
+                  targets.end());
+  }
+}
+
+void MeshSnapshot::HostIndex::add(const std::string& host, size_t rule) {
+  if (!host.empty() && host.front() == '*') {
+    wildcard.emplace_back(host, rule);
+  } else {
+    auto& rules = exact[host];
+    if (rules.empty() || rules.back() != rule) rules.push_back(rule);
+  }
+}
+
+std::vector<size_t> MeshSnapshot::HostIndex::candidates(std::string_view fqdn) const {
+  std::vector<size_t> out;
+  if (auto it = exact.find(fqdn); it != exact.end()) out = it->second;
+  for (const auto& [host, rule] : wildcard) {
+    if (hostMatches(host, fqdn)) out.push_back(rule);
+  }
+  return out;
 }
 
 void MeshSnapshot::linkRules() {
   for (const auto& o : config_.objects) {
-    if (o.kind != ObjectKind::kVirtualService) continue;
-    const auto& vs = std::get<VirtualService>(o.value);
-    ResolvedVirtualService r;
-    r.spec = &vs;
-    r.ref = o.key();
-    for (const auto& h : vs.hosts) r.hosts.push_back(resolveHost(h, vs.meta.namespace_));
-    virtual_services_.push_back(std::move(r));
+    if (o.kind == ObjectKind::kVirtualService) {
+      const auto& vs = std::get<VirtualService>(o.value);
+      ResolvedVirtualService r;
+      r.spec = &vs;
+      r.ref = o.key();
+      for (const auto& h : vs.hosts)
+        r.hosts.push_back(resolveHost(h, vs.meta.namespace_));
+      virtual_services_.push_back(std::move(r));
+    } else if (o.kind == ObjectKind::kDestinationRule) {
+      const auto& dr = std::get<DestinationRule>(o.value);
+      destination_rules_.push_back({&dr, resolveHost(dr.host, dr.meta.namespace_)});
+    }
   }
   std::stable_sort(virtual_services_.begin(), virtual_services_.end(),
                    [](const ResolvedVirtualService& a, const ResolvedVirtualService& b) {
                      return std::tie(a.spec->meta.creation_timestamp, a.ref) <
                             std::tie(b.spec->meta.creation_timestamp, b.ref);
                    });
+  for (size_t i = 0; i < virtual_services_.size(); ++i) {
+    for (const auto& h : virtual_services_[i].hosts)
+      virtual_service_index_.add(h, i);
+  }
+  for (size_t i = 0; i < destination_rules_.size(); ++i) {
+    destination_rule_index_.add(destination_rules_[i].host, i);
+  }
   // Report references that will not work, without refusing the rule: the seed
   // shows that a route to an undefined subset is still served (and gives 503).
   for (const auto& r : virtual_services_) {
@@ -244,13 +305,14 @@ void MeshSnapshot::linkRules() {
         return;
       }
       if (d.destination.port && !svc->findPort(d.destination.port)) {
-        warnings_.push_back(where + "port " + std::to_string(d.destination.port) + " is not a port of " + host);
+        warnings_.push_back(where + "port " + std::to_string(d.destination.port) +
+                            " is not a port of " + host);
       }
       if (d.destination.subset.empty()) return;
       bool defined = false;
-      for (const DestinationRule* dr : destination_rules_) {
-        if (!hostMatches(resolveHost(dr->host, dr->meta.namespace_), host)) continue;
-        for (const auto& s : dr->subsets) defined = defined || s.name == d.destination.subset;
+      for (size_t i : destination_rule_index_.candidates(host)) {
+        for (const auto& s : destination_rules_[i].spec->subsets)
+          defined = defined || s.name == d.destination.subset;
       }
       if (!defined) {
         warnings_.push_back(where + "subset \"" + d.destination.subset + "\" of " + host +
@@ -259,12 +321,14 @@ void MeshSnapshot::linkRules() {
     };
     for (size_t i = 0; i < vs.http.size(); ++i) {
       for (size_t j = 0; j < vs.http[i].route.size(); ++j) {
-        check(vs.http[i].route[j], "spec.http[" + std::to_string(i) + "].route[" + std::to_string(j) + "]");
+        check(vs.http[i].route[j],
+              "spec.http[" + std::to_string(i) + "].route[" + std::to_string(j) + "]");
       }
     }
     for (size_t i = 0; i < vs.tcp.size(); ++i) {
       for (size_t j = 0; j < vs.tcp[i].route.size(); ++j) {
-        check(vs.tcp[i].route[j], "spec.tcp[" + std::to_string(i) + "].route[" + std::to_string(j) + "]");
+        check(vs.tcp[i].route[j],
+              "spec.tcp[" + std::to_string(i) + "].route[" + std::to_string(j) + "]");
       }
     }
   }
@@ -288,7 +352,8 @@ std::optional<ProxyNode> MeshSnapshot::findProxy(std::string_view id) const {
   auto it = pods_.find(id);
   if (it == pods_.end()) return std::nullopt;
   const K8sPod& pod = *it->second;
-  return ProxyNode{pod.meta.name, pod.meta.namespace_, pod.pod_ip, pod.meta.labels, pod.service_account};
+  return ProxyNode{pod.meta.name, pod.meta.namespace_, pod.pod_ip, pod.meta.labels,
+                   pod.service_account};
 }
 
 std::vector<std::string> MeshSnapshot::proxyIds() const {
@@ -300,30 +365,9 @@ std::vector<std::string> MeshSnapshot::proxyIds() const {
 }
 
 std::vector<InboundTarget> MeshSnapshot::inboundTargets(const ProxyNode& proxy) const {
-  std::vector<InboundTarget> out;
-  if (proxy.ip.empty()) return out;
-  auto ns = k8s_services_by_ns_.find(proxy.namespace_);
-  if (ns == k8s_services_by_ns_.end()) return out;
-  for (const K8sService* k : ns->second) {
-    const Service* svc = findService(serviceFqdn(k->meta.name, k->meta.namespace_, config_.mesh.domain_suffix));
-    if (!svc || svc->origin != Service::Origin::kKubernetes) continue;
-    // The pod is a backend of the service when it appears among its instances
-    // (selector match or an Endpoints address).
-    for (const auto& inst : svc->instances) {
-      if (inst.address != proxy.ip) continue;
-      for (size_t i = 0; i < svc->ports.size(); ++i) {
-        if (inst.ports[i] != 0 && svc->ports[i].protocol != Protocol::kUdp) {
-          out.push_back({svc, svc->ports[i], inst.ports[i]});
-        }
-      }
-      break;
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const InboundTarget& a, const InboundTarget& b) {
-    return std::tie(a.target_port, a.service->fqdn, a.port.port) <
-           std::tie(b.target_port, b.service->fqdn, b.port.port);
-  });
-  return out;
+  if (proxy.ip.empty()) return {};
+  auto it = inbound_.find(proxy.namespace_ + "/" + proxy.ip);
+  return it == inbound_.end() ? std::vector<InboundTarget>{} : it->second;
 }
 
 std::string MeshSnapshot::resolveHost(std::string_view host, std::string_view ns) const {
@@ -335,19 +379,19 @@ const ResolvedVirtualService* MeshSnapshot::virtualServiceFor(std::string_view f
                                                               std::string_view proxy_ns) const {
   const ResolvedVirtualService* exact = nullptr;
   const ResolvedVirtualService* wildcard = nullptr;
-  for (const auto& r : virtual_services_) {
+  for (size_t i : virtual_service_index_.candidates(fqdn)) {
+    const ResolvedVirtualService& r = virtual_services_[i];
     const auto& vs = *r.spec;
     if (!appliesToSidecars(vs.gateways) || !visibleTo(vs.export_to, vs.meta.namespace_, proxy_ns)) {
       continue;
     }
-    for (const auto& h : r.hosts) {
-      if (h == fqdn) {
-        if (!exact || (exact->spec->meta.namespace_ != proxy_ns && vs.meta.namespace_ == proxy_ns)) {
-          exact = &r;
-        }
-      } else if (!wildcard && hostMatches(h, fqdn)) {
-        wildcard = &r;
+    bool names_exactly = std::find(r.hosts.begin(), r.hosts.end(), fqdn) != r.hosts.end();
+    if (names_exactly) {
+      if (!exact || (exact->spec->meta.namespace_ != proxy_ns && vs.meta.namespace_ == proxy_ns)) {
+        exact = &r;
       }
+    } else if (!wildcard) {
+      wildcard = &r;
     }
   }
   return exact ? exact : wildcard;
@@ -357,10 +401,9 @@ const DestinationRule* MeshSnapshot::destinationRuleFor(const Service& service,
                                                         std::string_view proxy_ns) const {
   const DestinationRule* best = nullptr;
   int best_rank = 100;
-  for (const DestinationRule* dr : destination_rules_) {
+  for (size_t i : destination_rule_index_.candidates(service.fqdn)) {
+    const auto& [dr, host] = destination_rules_[i];
     if (!visibleTo(dr->export_to, dr->meta.namespace_, proxy_ns)) continue;
-    std::string host = resolveHost(dr->host, dr->meta.namespace_);
-    if (!hostMatches(host, service.fqdn)) continue;
     int rank = 3;
     if (dr->meta.namespace_ == proxy_ns) {
       rank = 0;
@@ -384,7 +427,9 @@ uint64_t MeshSnapshot::proxyHash(std::string_view id) const {
   uint64_t h = fnv1a(proxy->ip + "|" + proxy->service_account);
   h = hashLabels(proxy->labels, h);
   for (const auto& t : inboundTargets(*proxy)) {
-    h = fnv1a(t.service->fqdn + ":" + std::to_string(t.port.port) + ">" + std::to_string(t.target_port), h);
+    h = fnv1a(
+        t.service->fqdn + ":" + std::to_string(t.port.port) + ">" + std::to_string(t.target_port),
+        h);
   }
   return h;
 }
@@ -393,16 +438,20 @@ SnapshotChanges compareSnapshots(const MeshSnapshot& before, const MeshSnapshot&
   SnapshotChanges c;
   c.config_changed = before.configHash() != after.configHash();
   std::set<std::string> fqdns;
-  for (const auto& s : before.services()) fqdns.insert(s.fqdn);
-  for (const auto& s : after.services()) fqdns.insert(s.fqdn);
+  for (const auto& s : before.services())
+    fqdns.insert(s.fqdn);
+  for (const auto& s : after.services())
+    fqdns.insert(s.fqdn);
   for (const auto& f : fqdns) {
     const Service* a = before.findService(f);
     const Service* b = after.findService(f);
     if (!a || !b || a->endpoints_hash != b->endpoints_hash) c.endpoint_services.push_back(f);
   }
   std::set<std::string> ids;
-  for (const auto& id : before.proxyIds()) ids.insert(id);
-  for (const auto& id : after.proxyIds()) ids.insert(id);
+  for (const auto& id : before.proxyIds())
+    ids.insert(id);
+  for (const auto& id : after.proxyIds())
+    ids.insert(id);
   for (const auto& id : ids) {
     if (before.proxyHash(id) != after.proxyHash(id)) c.changed_proxies.push_back(id);
   }

@@ -30,8 +30,8 @@ struct ServiceInstance {
   std::string address;
   std::vector<uint32_t> ports;  // parallel to Service::ports; 0 = not served
   Labels labels;
-  std::string uid;      // "kubernetes://<pod>.<ns>", empty for non-pods
-  std::string locality; // region/zone/subzone
+  std::string uid;       // "kubernetes://<pod>.<ns>", empty for non-pods
+  std::string locality;  // region/zone/subzone
   uint32_t weight = 1;
 };
 
@@ -113,7 +113,8 @@ class MeshSnapshot {
                                                   std::string_view proxy_ns) const;
   // The DestinationRule for `fqdn` seen from `proxy_ns`: proxy namespace, then
   // the service's namespace, then the root namespace, then any other visible.
-  const DestinationRule* destinationRuleFor(const Service& service, std::string_view proxy_ns) const;
+  const DestinationRule* destinationRuleFor(const Service& service,
+                                            std::string_view proxy_ns) const;
   const std::vector<ResolvedVirtualService>& virtualServices() const { return virtual_services_; }
 
   // Hash of everything except backends (pods, Endpoints): equal hashes across
@@ -128,15 +129,36 @@ class MeshSnapshot {
   void buildServices();
   void linkRules();
 
+  // A DestinationRule with its host resolved once, at build.
+  struct ResolvedDestinationRule {
+    const DestinationRule* spec = nullptr;
+    std::string host;
+  };
+  // Rules by the hosts they name: exact FQDNs in a map, wildcards in a list
+  // (few in practice), so that lookups do not scan every rule per service.
+  struct HostIndex {
+    std::map<std::string, std::vector<size_t>, std::less<>> exact;
+    std::vector<std::pair<std::string, size_t>> wildcard;
+    void add(const std::string& host, size_t rule);
+    // Rules that may cover `fqdn`: exact ones, then wildcards, in rule order.
+    std::vector<size_t> candidates(std::string_view fqdn) const;
+  };
   uint64_t version_ = 0;
   ConfigSet config_;
   std::vector<Service> services_;
   std::map<std::string, size_t, std::less<>> service_by_fqdn_;
   std::map<std::string, const K8sPod*, std::less<>> pods_;  // "pod.ns"
-  std::map<std::string, std::vector<const K8sService*>, std::less<>> k8s_services_by_ns_;
+  // "ns\0key=value" -> pods in that namespace with that label, in pods_ order:
+  // selectors look up their first label instead of scanning every pod.
+  std::map<std::string, std::vector<std::pair<const std::string*, const K8sPod*>>, std::less<>>
+      pods_by_label_;
   std::map<std::string, const K8sEndpoints*, std::less<>> endpoints_;  // "ns/name"
+  // "ns/podIP" -> the Kubernetes service ports that pod serves, sorted.
+  std::map<std::string, std::vector<InboundTarget>, std::less<>> inbound_;
   std::vector<ResolvedVirtualService> virtual_services_;  // preference order
-  std::vector<const DestinationRule*> destination_rules_;
+  HostIndex virtual_service_index_;
+  std::vector<ResolvedDestinationRule> destination_rules_;
+  HostIndex destination_rule_index_;
   std::vector<std::string> warnings_;
   uint64_t config_hash_ = 0;
 };

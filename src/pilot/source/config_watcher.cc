@@ -16,7 +16,8 @@ namespace remora::pilot {
 namespace {
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 class Fd {
@@ -35,8 +36,9 @@ class Fd {
 
 }  // namespace
 
-ConfigWatcher::ConfigWatcher(std::string config_dir, std::string mesh_config_file, Callback on_snapshot,
-                             std::chrono::milliseconds quiet, std::chrono::milliseconds max_wait)
+ConfigWatcher::ConfigWatcher(std::string config_dir, std::string mesh_config_file,
+                             Callback on_snapshot, std::chrono::milliseconds quiet,
+                             std::chrono::milliseconds max_wait)
     : config_dir_(std::move(config_dir)),
       mesh_config_file_(std::move(mesh_config_file)),
       on_snapshot_(std::move(on_snapshot)),
@@ -60,7 +62,8 @@ void ConfigWatcher::rebuild() {
 Status ConfigWatcher::run(const std::function<bool()>& should_stop) {
   Fd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (fd.get() < 0) return errnoError("inotify_init1", errno);
-  const uint32_t mask = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
+  const uint32_t mask =
+      IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
   int dir_wd = ::inotify_add_watch(fd.get(), config_dir_.c_str(), mask);
   if (dir_wd < 0) return errnoError("inotify_add_watch " + config_dir_, errno);
   // The mesh file is watched through its folder: editors replace files by

@@ -8,8 +8,9 @@ namespace {
 
 using envoy::config::cluster::v3::Cluster;
 
-std::shared_ptr<Cluster> newCluster(const std::string& name, const MeshConfig& mesh) {
-  auto c = std::make_shared<Cluster>();
+std::shared_ptr<Cluster> newCluster(const std::string& name, const MeshConfig& mesh,
+                                    const MessageAllocator& alloc) {
+  auto c = alloc.make<Cluster>();
   c->set_name(name);
   setDurationMs(mesh.connect_timeout_ms, c->mutable_connect_timeout());
   // The seed's shape: one threshold set left at Envoy's defaults unless a
@@ -44,9 +45,11 @@ void applyPolicy(const TrafficPolicy& p, Cluster* c) {
   if (p.connect_timeout_ms) setDurationMs(*p.connect_timeout_ms, c->mutable_connect_timeout());
 }
 
-std::shared_ptr<Cluster> outboundCluster(const Service& svc, uint32_t port, const std::string& subset,
-                                         const MeshConfig& mesh) {
-  auto c = newCluster(clusterName(TrafficDirection::kOutbound, port, subset, svc.fqdn), mesh);
+std::shared_ptr<Cluster> outboundCluster(const Service& svc, uint32_t port,
+                                         const std::string& subset, const MeshConfig& mesh,
+                                         const MessageAllocator& alloc) {
+  auto c =
+      newCluster(clusterName(TrafficDirection::kOutbound, port, subset, svc.fqdn), mesh, alloc);
   if (svc.passthrough) {
     c->set_type(Cluster::ORIGINAL_DST);
     c->set_lb_policy(Cluster::CLUSTER_PROVIDED);
@@ -67,40 +70,50 @@ TrafficPolicy mergeTrafficPolicy(const std::optional<TrafficPolicy>& top,
   if (subset->lb_policy) out.lb_policy = subset->lb_policy;
   if (subset->max_connections) out.max_connections = subset->max_connections;
   if (subset->connect_timeout_ms) out.connect_timeout_ms = subset->connect_timeout_ms;
-  if (subset->http1_max_pending_requests) out.http1_max_pending_requests = subset->http1_max_pending_requests;
+  if (subset->http1_max_pending_requests)
+    out.http1_max_pending_requests = subset->http1_max_pending_requests;
   if (subset->max_requests_per_connection) {
     out.max_requests_per_connection = subset->max_requests_per_connection;
   }
   return out;
 }
 
-ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace) {
+ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,
+                                   const MessageAllocator& alloc, std::vector<EdsCluster>* eds) {
   const MeshConfig& mesh = snapshot.mesh();
   ResourceList out;
+  std::vector<EdsCluster> targets;
   for (const auto& svc : snapshot.services()) {
     if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy_namespace)) continue;
     const DestinationRule* dr = snapshot.destinationRuleFor(svc, proxy_namespace);
-    std::string dr_path = dr ? "/apis/networking.istio.io/v1alpha3/namespaces/" + dr->meta.namespace_ +
-                                   "/destination-rule/" + dr->meta.name
+    std::string dr_path = dr ? "/apis/networking.istio.io/v1alpha3/namespaces/" +
+                                   dr->meta.namespace_ + "/destination-rule/" + dr->meta.name
                              : "";
     for (const auto& p : svc.ports) {
       if (p.protocol == Protocol::kUdp) continue;
-      auto c = outboundCluster(svc, p.port, "", mesh);
+      auto c = outboundCluster(svc, p.port, "", mesh, alloc);
       if (dr) {
         applyPolicy(mergeTrafficPolicy(dr->traffic_policy, std::nullopt), c.get());
         setStringMetadata("istio", "config", dr_path, c->mutable_metadata());
       }
-      out.push_back({c->name(), c});
+      out.emplace_back(c);
+      if (!svc.passthrough) targets.push_back({c->name(), &svc, p.port, nullptr, nullptr});
       if (!dr) continue;
       for (const auto& subset : dr->subsets) {
-        auto sc = outboundCluster(svc, p.port, subset.name, mesh);
+        auto sc = outboundCluster(svc, p.port, subset.name, mesh, alloc);
         applyPolicy(mergeTrafficPolicy(dr->traffic_policy, subset.traffic_policy), sc.get());
         setStringMetadata("istio", "config", dr_path, sc->mutable_metadata());
-        out.push_back({sc->name(), sc});
+        out.emplace_back(sc);
+        if (!svc.passthrough) targets.push_back({sc->name(), &svc, p.port, &subset.labels, dr});
       }
     }
   }
   sortByName(&out);
+  if (eds) {
+    std::sort(targets.begin(), targets.end(),
+              [](const EdsCluster& a, const EdsCluster& b) { return a.name < b.name; });
+    *eds = std::move(targets);
+  }
   return out;
 }
 
@@ -108,27 +121,28 @@ ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode&
   ResourceList out;
   for (const auto& t : snapshot.inboundTargets(proxy)) {
     std::string name = clusterName(TrafficDirection::kInbound, t.port.port, "", t.service->fqdn);
-    auto c = newCluster(name, snapshot.mesh());
+    auto c = newCluster(name, snapshot.mesh(), {});
     c->set_type(Cluster::STATIC);
     auto* la = c->mutable_load_assignment();
     la->set_cluster_name(name);
-    setSocketAddress("127.0.0.1", t.target_port,
-                     la->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address());
-    out.push_back({name, c});
+    setSocketAddress(
+        "127.0.0.1", t.target_port,
+        la->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address());
+    out.emplace_back(c);
   }
   sortByName(&out);
   return out;
 }
 
-ResourceList buildSpecialClusters(const MeshSnapshot& snapshot) {
-  auto blackhole = newCluster(kBlackHoleCluster, snapshot.mesh());
+ResourceList buildSpecialClusters(const MeshSnapshot& snapshot, const MessageAllocator& alloc) {
+  auto blackhole = newCluster(kBlackHoleCluster, snapshot.mesh(), alloc);
   blackhole->clear_circuit_breakers();
   blackhole->set_type(Cluster::STATIC);
-  auto passthrough = newCluster(kPassthroughCluster, snapshot.mesh());
+  auto passthrough = newCluster(kPassthroughCluster, snapshot.mesh(), alloc);
   passthrough->clear_circuit_breakers();
   passthrough->set_type(Cluster::ORIGINAL_DST);
   passthrough->set_lb_policy(Cluster::CLUSTER_PROVIDED);
-  return {{blackhole->name(), blackhole}, {passthrough->name(), passthrough}};
+  return {Resource(blackhole), Resource(passthrough)};
 }
 
 }  // namespace remora::pilot

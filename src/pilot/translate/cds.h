@@ -9,11 +9,24 @@
 
 namespace remora::pilot {
 
+// What EDS needs to know about one EDS cluster; filled while CDS is built so
+// that endpoints are computed without parsing cluster names back.
+struct EdsCluster {
+  std::string_view name;  // views the Cluster resource's name
+  const Service* service = nullptr;
+  uint32_t port = 0;
+  const Labels* subset_labels = nullptr;  // null: the whole service
+  const DestinationRule* rule = nullptr;  // the rule that defined the subset
+};
+
 // Depends on the proxy only through its namespace (DestinationRule lookup and
-// exportTo), so ConfigGenerator caches it per namespace.
-ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace);
+// exportTo), so ConfigGenerator caches it per namespace. `eds`, when given,
+// receives the EDS clusters in name order.
+ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,
+                                   const MessageAllocator& alloc = {},
+                                   std::vector<EdsCluster>* eds = nullptr);
 ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode& proxy);
-ResourceList buildSpecialClusters(const MeshSnapshot& snapshot);
+ResourceList buildSpecialClusters(const MeshSnapshot& snapshot, const MessageAllocator& alloc = {});
 
 // The effective policy of a subset: top level, then the subset's fields over it.
 TrafficPolicy mergeTrafficPolicy(const std::optional<TrafficPolicy>& top,

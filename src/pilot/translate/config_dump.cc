@@ -4,14 +4,15 @@
 
 namespace remora::pilot {
 
-envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator, const ProxyNode& proxy,
+envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator,
+                                             const ProxyNode& proxy,
                                              std::optional<ResourceType> type) {
   envoy::admin::v3::ConfigDump dump;
   auto want = [&](ResourceType t) { return !type || *type == t; };
   if (want(ResourceType::kCluster)) {
     envoy::admin::v3::ClustersConfigDump d;
     for (const auto& r : generator.generate(ResourceType::kCluster, proxy)) {
-      d.add_dynamic_active_clusters()->mutable_cluster()->PackFrom(*r.message);
+      d.add_dynamic_active_clusters()->mutable_cluster()->PackFrom(r.message());
     }
     dump.add_configs()->PackFrom(d);
   }
@@ -19,22 +20,22 @@ envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator, c
     envoy::admin::v3::ListenersConfigDump d;
     for (const auto& r : generator.generate(ResourceType::kListener, proxy)) {
       auto* l = d.add_dynamic_listeners();
-      l->set_name(r.name);
-      l->mutable_active_state()->mutable_listener()->PackFrom(*r.message);
+      l->set_name(std::string(r.name()));
+      l->mutable_active_state()->mutable_listener()->PackFrom(r.message());
     }
     dump.add_configs()->PackFrom(d);
   }
   if (want(ResourceType::kRoute)) {
     envoy::admin::v3::RoutesConfigDump d;
     for (const auto& r : generator.generate(ResourceType::kRoute, proxy)) {
-      d.add_dynamic_route_configs()->mutable_route_config()->PackFrom(*r.message);
+      d.add_dynamic_route_configs()->mutable_route_config()->PackFrom(r.message());
     }
     dump.add_configs()->PackFrom(d);
   }
   if (want(ResourceType::kEndpoint)) {
     envoy::admin::v3::EndpointsConfigDump d;
     for (const auto& r : generator.generate(ResourceType::kEndpoint, proxy)) {
-      d.add_dynamic_endpoint_configs()->mutable_endpoint_config()->PackFrom(*r.message);
+      d.add_dynamic_endpoint_configs()->mutable_endpoint_config()->PackFrom(r.message());
     }
     dump.add_configs()->PackFrom(d);
   }
@@ -47,7 +48,8 @@ StatusOr<std::string> toJson(const google::protobuf::Message& message) {
   options.preserve_proto_field_names = false;
   std::string out;
   auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
-  if (!status.ok()) return internalError("JSON conversion failed: " + std::string(status.message()));
+  if (!status.ok())
+    return internalError("JSON conversion failed: " + std::string(status.message()));
   return out;
 }
 

@@ -17,7 +17,8 @@ namespace remora::pilot {
 
 // Only `type` when given, else all four in Envoy's order (clusters, listeners,
 // routes, endpoints).
-envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator, const ProxyNode& proxy,
+envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator,
+                                             const ProxyNode& proxy,
                                              std::optional<ResourceType> type);
 
 // Pretty-printed protobuf JSON, newline-terminated.

@@ -14,7 +14,8 @@ namespace remora::pilot {
 // `subset_labels` come from the DestinationRule the proxy sees; null when the
 // cluster has no subset. An unknown cluster gives an assignment with no
 // endpoints (what Envoy expects for a name it asked for).
-envoy::config::endpoint::v3::ClusterLoadAssignment buildLoadAssignment(
-    const std::string& cluster_name, const Service* service, uint32_t port, const Labels* subset_labels);
+void buildLoadAssignment(const std::string& cluster_name, const Service* service, uint32_t port,
+                         const Labels* subset_labels,
+                         envoy::config::endpoint::v3::ClusterLoadAssignment* out);
 
 }  // namespace remora::pilot

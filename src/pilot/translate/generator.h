@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pilot/model/snapshot.h"
+#include "pilot/translate/cds.h"
 #include "pilot/translate/resources.h"
 
 namespace remora::pilot {
@@ -37,20 +38,33 @@ class ConfigGenerator {
   std::vector<std::string> proxiesSeeing(const std::string& fqdn) const;
 
  private:
+  // What all proxies of a namespace share (plus their labels, when some
+  // VirtualService matches on sourceLabels). Built once, on first use.
   struct Outbound {
     ResourceList listeners;
     ResourceList routes;
     ResourceList clusters;
-    std::vector<std::string> eds_clusters;
+    ResourceList endpoints;  // one per EDS cluster of `clusters`
   };
   std::shared_ptr<const Outbound> outbound(const ProxyNode& proxy) const;
-  Resource loadAssignment(const std::string& cluster_name, const std::string& proxy_namespace) const;
+  // For names a proxy asks for outside its CDS.
+  Resource loadAssignment(const std::string& cluster_name,
+                          const std::string& proxy_namespace) const;
+  Resource loadAssignment(const EdsCluster& target) const;
 
   std::shared_ptr<const MeshSnapshot> snapshot_;
+  // Everything the generator caches lives on one arena, freed with it.
+  MessageAllocator alloc_;
   bool uses_source_matches_ = false;
+  ResourceList virtual_listener_;
+  ResourceList special_clusters_;
   mutable std::mutex mu_;
-  mutable std::map<std::string, std::shared_ptr<const Outbound>> outbound_;  // by namespace (+labels)
-  mutable std::map<std::string, Resource> assignments_;  // by cluster name + "@" + DR
+  mutable std::map<std::string, std::shared_ptr<const Outbound>>
+      outbound_;  // by namespace (+labels)
+  // By cluster name (viewing the assignment's own name) and the
+  // DestinationRule that chose its subset labels: namespaces that see the
+  // same rule share the assignment.
+  mutable std::map<std::pair<std::string_view, const DestinationRule*>, Resource> assignments_;
 };
 
 }  // namespace remora::pilot

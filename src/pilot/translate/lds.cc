@@ -13,8 +13,9 @@ namespace {
 using envoy::config::listener::v3::Listener;
 
 std::shared_ptr<Listener> newListener(const std::string& ip, uint32_t port,
-                                      envoy::config::core::v3::TrafficDirection direction) {
-  auto l = std::make_shared<Listener>();
+                                      envoy::config::core::v3::TrafficDirection direction,
+                                      const MessageAllocator& alloc) {
+  auto l = alloc.make<Listener>();
   l->set_name(listenerName(ip, port));
   setSocketAddress(ip, port, l->mutable_address());
   // Reached only through the virtual listener's original-destination hand-off.
@@ -44,7 +45,8 @@ void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
   if (rvs) {
     for (const auto& rule : rvs->spec->tcp) {
       bool applies = rule.match.empty();
-      for (const auto& m : rule.match) applies = applies || l4MatchApplies(m, proxy, port);
+      for (const auto& m : rule.match)
+        applies = applies || l4MatchApplies(m, proxy, port);
       if (applies) {
         chosen = &rule;
         break;
@@ -58,7 +60,8 @@ void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
   auto cluster = [&](const Destination& d) {
     std::string host = snapshot.resolveHost(d.host, rvs->spec->meta.namespace_);
     const Service* dest = snapshot.findService(host);
-    uint32_t p = d.port ? d.port : (dest && dest->ports.size() == 1 ? dest->ports.front().port : port);
+    uint32_t p =
+        d.port ? d.port : (dest && dest->ports.size() == 1 ? dest->ports.front().port : port);
     return clusterName(TrafficDirection::kOutbound, p, d.subset, host);
   };
   if (chosen->route.size() == 1) {
@@ -79,9 +82,9 @@ void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
 
 }  // namespace
 
-ResourceList buildVirtualListener(const MeshSnapshot& snapshot) {
+ResourceList buildVirtualListener(const MeshSnapshot& snapshot, const MessageAllocator& alloc) {
   const MeshConfig& mesh = snapshot.mesh();
-  auto l = std::make_shared<Listener>();
+  auto l = alloc.make<Listener>();
   l->set_name("virtual");
   setSocketAddress("0.0.0.0", mesh.proxy_listen_port, l->mutable_address());
   l->mutable_use_original_dst()->set_value(true);
@@ -92,7 +95,8 @@ ResourceList buildVirtualListener(const MeshSnapshot& snapshot) {
   // itself forever.
   auto* guard = l->add_filter_chains();
   guard->set_name("virtualOutbound-blackhole");
-  guard->mutable_filter_chain_match()->mutable_destination_port()->set_value(mesh.proxy_listen_port);
+  guard->mutable_filter_chain_match()->mutable_destination_port()->set_value(
+      mesh.proxy_listen_port);
   makeTcpProxyFilter(kBlackHoleCluster, kBlackHoleCluster, guard->add_filters());
   auto* catch_all = l->add_filter_chains();
   catch_all->set_name("virtualOutbound-catchall-tcp");
@@ -100,7 +104,7 @@ ResourceList buildVirtualListener(const MeshSnapshot& snapshot) {
                            ? kPassthroughCluster
                            : kBlackHoleCluster;
   makeTcpProxyFilter(target, target, catch_all->add_filters());
-  return {{l->name(), l}};
+  return {Resource(l)};
 }
 
 ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy) {
@@ -110,23 +114,25 @@ ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode
   // same container port, the first one names the listener's route and cluster.
   for (const auto& t : snapshot.inboundTargets(proxy)) {
     if (!taken.insert(t.target_port).second) continue;
-    auto l = newListener(proxy.ip, t.target_port, envoy::config::core::v3::INBOUND);
+    auto l = newListener(proxy.ip, t.target_port, envoy::config::core::v3::INBOUND, {});
     auto* chain = l->add_filter_chains();
     chain->mutable_filter_chain_match()->set_transport_protocol("raw_buffer");
     std::string stat_prefix = "inbound_" + l->name();
     if (isHttpProtocol(t.port.protocol)) {
       makeInlineHcmFilter(stat_prefix, buildInboundRouteConfig(t), chain->add_filters());
     } else {
-      std::string cluster = clusterName(TrafficDirection::kInbound, t.port.port, "", t.service->fqdn);
+      std::string cluster =
+          clusterName(TrafficDirection::kInbound, t.port.port, "", t.service->fqdn);
       makeTcpProxyFilter(cluster, cluster, chain->add_filters());
     }
-    out.push_back({l->name(), l});
+    out.emplace_back(l);
   }
   sortByName(&out);
   return out;
 }
 
-ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy) {
+ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                                    const MessageAllocator& alloc) {
   ResourceList out;
   std::set<std::string> names;
   std::set<uint32_t> http_ports;
@@ -137,10 +143,11 @@ ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNod
     }
   }
   for (uint32_t port : http_ports) {
-    auto l = newListener("0.0.0.0", port, envoy::config::core::v3::OUTBOUND);
-    makeRdsHcmFilter("outbound_" + l->name(), std::to_string(port), l->add_filter_chains()->add_filters());
+    auto l = newListener("0.0.0.0", port, envoy::config::core::v3::OUTBOUND, alloc);
+    makeRdsHcmFilter("outbound_" + l->name(), std::to_string(port),
+                     l->add_filter_chains()->add_filters());
     names.insert(l->name());
-    out.push_back({l->name(), l});
+    out.emplace_back(l);
   }
   for (const auto& svc : snapshot.services()) {
     if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
@@ -148,12 +155,14 @@ ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNod
       if (isHttpProtocol(p.protocol) || p.protocol == Protocol::kUdp) continue;
       // Without a VIP the only key left is the port: such services share
       // 0.0.0.0_<port> and the first one (by FQDN) wins, as in Istio.
-      std::vector<std::string> ips = svc.vips.empty() ? std::vector<std::string>{"0.0.0.0"} : svc.vips;
+      std::vector<std::string> ips =
+          svc.vips.empty() ? std::vector<std::string>{"0.0.0.0"} : svc.vips;
       for (const auto& ip : ips) {
-        auto l = newListener(ip, p.port, envoy::config::core::v3::OUTBOUND);
-        if (!names.insert(l->name()).second) continue;
+        std::string name = listenerName(ip, p.port);
+        if (!names.insert(name).second) continue;
+        auto l = newListener(ip, p.port, envoy::config::core::v3::OUTBOUND, alloc);
         makeOutboundTcpFilter(snapshot, proxy, svc, p.port, l->add_filter_chains()->add_filters());
-        out.push_back({l->name(), l});
+        out.emplace_back(l);
       }
     }
   }

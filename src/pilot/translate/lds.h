@@ -10,10 +10,11 @@
 
 namespace remora::pilot {
 
-ResourceList buildVirtualListener(const MeshSnapshot& snapshot);
+ResourceList buildVirtualListener(const MeshSnapshot& snapshot, const MessageAllocator& alloc = {});
 ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy);
 // Depends on the proxy only through its namespace and labels (VirtualService
 // source matches), so ConfigGenerator caches it per namespace.
-ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy);
+ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                                    const MessageAllocator& alloc = {});
 
 }  // namespace remora::pilot

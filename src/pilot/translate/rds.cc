@@ -1,7 +1,7 @@
 #include "pilot/translate/rds.h"
 
 #include <map>
-#include <set>
+#include <unordered_set>
 
 #include "pilot/translate/envoy_util.h"
 
@@ -66,12 +66,14 @@ void addHeaderOps(const HeaderOperations& ops,
     h->mutable_header()->set_value(v);
     h->set_append_action(HeaderValueOption::APPEND_IF_EXISTS_OR_ADD);
   }
-  for (const auto& r : ops.remove) *to_remove->Add() = r;
+  for (const auto& r : ops.remove)
+    *to_remove->Add() = r;
 }
 
 template <typename T>
 void applyHeaders(const Headers& h, T* out) {
-  addHeaderOps(h.request, out->mutable_request_headers_to_add(), out->mutable_request_headers_to_remove());
+  addHeaderOps(h.request, out->mutable_request_headers_to_add(),
+               out->mutable_request_headers_to_remove());
   addHeaderOps(h.response, out->mutable_response_headers_to_add(),
                out->mutable_response_headers_to_remove());
 }
@@ -90,9 +92,10 @@ std::string destinationCluster(const MeshSnapshot& snapshot, const Destination& 
 
 void setRetryPolicy(const HttpRetry& r, envoy::config::route::v3::RetryPolicy* out) {
   out->mutable_num_retries()->set_value(r.attempts);
-  std::string retry_on = r.retry_on.empty()
-                             ? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
-                             : "";
+  std::string retry_on =
+      r.retry_on.empty()
+          ? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+          : "";
   if (r.retry_on.empty()) out->add_retriable_status_codes(503);
   size_t start = 0;
   bool codes = false;
@@ -117,24 +120,24 @@ void setRetryPolicy(const HttpRetry& r, envoy::config::route::v3::RetryPolicy* o
   if (r.per_try_timeout_ms) setDurationMs(*r.per_try_timeout_ms, out->mutable_per_try_timeout());
 }
 
-Route defaultRoute(const Service& svc, uint32_t port) {
-  Route r;
-  r.set_name("default");
-  r.mutable_match()->set_prefix("/");
-  auto* action = r.mutable_route();
+void defaultRoute(const Service& svc, uint32_t port, Route* r) {
+  r->set_name("default");
+  r->mutable_match()->set_prefix("/");
+  auto* action = r->mutable_route();
   action->set_cluster(clusterName(TrafficDirection::kOutbound, port, "", svc.fqdn));
   setDurationMs(0, action->mutable_timeout());
   setDurationMs(0, action->mutable_max_grpc_timeout());
-  r.mutable_decorator()->set_operation(hostPort(svc.fqdn, port) + "/*");
-  return r;
+  r->mutable_decorator()->set_operation(hostPort(svc.fqdn, port) + "/*");
 }
 
 // One Envoy route per match block of an HTTP rule (or one without match).
-Route translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& rvs,
-                     const HttpRoute& rule, const HttpMatchRequest* m, const Service& svc,
-                     uint32_t port) {
+// Written in place: route configs live on an arena, and a Route built
+// elsewhere would be deep-copied into it.
+void translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& rvs,
+                    const HttpRoute& rule, const HttpMatchRequest* m, const Service& svc,
+                    uint32_t port, Route* out) {
   const std::string& ns = rvs.spec->meta.namespace_;
-  Route r;
+  Route& r = *out;
   std::string name = rule.name;
   if (m && !m->name.empty()) name = name.empty() ? m->name : name + "." + m->name;
   if (!name.empty()) r.set_name(name);
@@ -162,8 +165,10 @@ Route translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService&
     if (m->method) addHeaderMatch(":method", *m->method, false, match);
     if (m->authority) addHeaderMatch(":authority", *m->authority, false, match);
     if (m->scheme) addHeaderMatch(":scheme", *m->scheme, false, match);
-    for (const auto& [k, v] : m->headers) addHeaderMatch(k, v, false, match);
-    for (const auto& [k, v] : m->without_headers) addHeaderMatch(k, v, true, match);
+    for (const auto& [k, v] : m->headers)
+      addHeaderMatch(k, v, false, match);
+    for (const auto& [k, v] : m->without_headers)
+      addHeaderMatch(k, v, true, match);
     for (const auto& [k, v] : m->query_params) {
       auto* q = match->add_query_parameters();
       q->set_name(k);
@@ -220,10 +225,12 @@ Route translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService&
     int64_t timeout = rule.timeout_ms.value_or(0);
     setDurationMs(timeout, action->mutable_timeout());
     setDurationMs(timeout, action->mutable_max_grpc_timeout());
-    if (rule.retries && rule.retries->attempts > 0) setRetryPolicy(*rule.retries, action->mutable_retry_policy());
+    if (rule.retries && rule.retries->attempts > 0)
+      setRetryPolicy(*rule.retries, action->mutable_retry_policy());
     if (rule.rewrite) {
       if (!rule.rewrite->uri.empty()) action->set_prefix_rewrite(rule.rewrite->uri);
-      if (!rule.rewrite->authority.empty()) action->set_host_rewrite_literal(rule.rewrite->authority);
+      if (!rule.rewrite->authority.empty())
+        action->set_host_rewrite_literal(rule.rewrite->authority);
     }
   }
   applyHeaders(rule.headers, &r);
@@ -232,7 +239,6 @@ Route translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService&
                     "/apis/networking.istio.io/v1alpha3/namespaces/" + ns + "/virtual-service/" +
                         rvs.spec->meta.name,
                     r.mutable_metadata());
-  return r;
 }
 
 void buildRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
@@ -242,12 +248,12 @@ void buildRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Ser
     for (const auto& rule : rvs->spec->http) {
       bool catch_all = false;
       if (rule.match.empty()) {
-        *vh->add_routes() = translateRoute(snapshot, *rvs, rule, nullptr, svc, port);
+        translateRoute(snapshot, *rvs, rule, nullptr, svc, port, vh->add_routes());
         catch_all = true;
       } else {
         for (const auto& m : rule.match) {
           if (!matchApplies(m, proxy, port)) continue;
-          *vh->add_routes() = translateRoute(snapshot, *rvs, rule, &m, svc, port);
+          translateRoute(snapshot, *rvs, rule, &m, svc, port, vh->add_routes());
           // A block with nothing to match on takes every request: later rules
           // could never match, so Istio stops there too.
           bool empty = !m.uri && !m.method && !m.authority && !m.scheme && m.headers.empty() &&
@@ -258,12 +264,13 @@ void buildRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Ser
       if (catch_all) break;
     }
   }
-  if (vh->routes_size() == 0) *vh->add_routes() = defaultRoute(svc, port);
+  if (vh->routes_size() == 0) defaultRoute(svc, port, vh->add_routes());
 }
 
 }  // namespace
 
-ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy) {
+ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                                       const MessageAllocator& alloc) {
   // port -> services with an HTTP port there, in FQDN order (services() is sorted).
   std::map<uint32_t, std::vector<const Service*>> by_port;
   for (const auto& svc : snapshot.services()) {
@@ -275,21 +282,27 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
   const MeshConfig& mesh = snapshot.mesh();
   ResourceList out;
   for (const auto& [port, services] : by_port) {
-    auto rc = std::make_shared<RouteConfiguration>();
+    auto rc = alloc.make<RouteConfiguration>();
     rc->set_name(std::to_string(port));
     rc->mutable_validate_clusters()->set_value(false);
-    std::set<std::string> used_domains;
+    // Views of the domains already in `rc` (their strings stay put).
+    std::unordered_set<std::string_view> used_domains;
     for (const Service* svc : services) {
-      VirtualHost vh;
-      vh.set_name(hostPort(svc->fqdn, port));
+      VirtualHost* vh = rc->add_virtual_hosts();
+      vh->set_name(hostPort(svc->fqdn, port));
       // Envoy refuses a route config in which one domain appears twice; the
       // first (FQDN-ordered) virtual host keeps it.
-      for (auto& d : virtualHostDomains(svc->fqdn, port, svc->vips, proxy.namespace_, mesh.domain_suffix)) {
-        if (used_domains.insert(d).second) vh.add_domains(d);
+      for (auto& d :
+           virtualHostDomains(svc->fqdn, port, svc->vips, proxy.namespace_, mesh.domain_suffix)) {
+        if (used_domains.count(d)) continue;
+        vh->add_domains(std::move(d));
+        used_domains.insert(vh->domains(vh->domains_size() - 1));
       }
-      if (vh.domains_size() == 0) continue;
-      buildRoutes(snapshot, proxy, *svc, port, &vh);
-      *rc->add_virtual_hosts() = std::move(vh);
+      if (vh->domains_size() == 0) {
+        rc->mutable_virtual_hosts()->RemoveLast();
+        continue;
+      }
+      buildRoutes(snapshot, proxy, *svc, port, vh);
     }
     VirtualHost* catch_all = rc->add_virtual_hosts();
     catch_all->add_domains("*");
@@ -306,14 +319,15 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
       r->set_name("block_all");
       r->mutable_direct_response()->set_status(502);
     }
-    out.push_back({rc->name(), rc});
+    out.emplace_back(rc);
   }
   sortByName(&out);
   return out;
 }
 
 RouteConfiguration buildInboundRouteConfig(const InboundTarget& target) {
-  std::string cluster = clusterName(TrafficDirection::kInbound, target.port.port, "", target.service->fqdn);
+  std::string cluster =
+      clusterName(TrafficDirection::kInbound, target.port.port, "", target.service->fqdn);
   RouteConfiguration rc;
   rc.set_name(cluster);
   rc.mutable_validate_clusters()->set_value(false);

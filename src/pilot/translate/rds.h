@@ -13,7 +13,8 @@
 namespace remora::pilot {
 
 // All outbound route configs for a proxy, sorted by name.
-ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy);
+ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                                       const MessageAllocator& alloc = {});
 
 // `inbound|<port>||<fqdn>`: every host and path to the inbound cluster.
 envoy::config::route::v3::RouteConfiguration buildInboundRouteConfig(const InboundTarget& target);

@@ -43,9 +43,29 @@ bool parseShortTypeName(std::string_view name, ResourceType* type) {
   return false;
 }
 
+namespace {
+bool byName(const Resource& a, const Resource& b) {
+  return a.name() < b.name();
+}
+}  // namespace
+
 void sortByName(ResourceList* list) {
-  std::stable_sort(list->begin(), list->end(),
-                   [](const Resource& a, const Resource& b) { return a.name < b.name; });
+  std::stable_sort(list->begin(), list->end(), byName);
+}
+
+ResourceList mergeByName(std::initializer_list<const ResourceList*> lists) {
+  ResourceList out;
+  size_t total = 0;
+  for (const auto* l : lists)
+    total += l->size();
+  out.reserve(total);
+  for (const auto* l : lists) {
+    size_t middle = out.size();
+    out.insert(out.end(), l->begin(), l->end());
+    std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(middle), out.end(),
+                       byName);
+  }
+  return out;
 }
 
 }  // namespace remora::pilot
