@@ -15,6 +15,7 @@
 #include "envoy/config/core/v3/grpc_service.pb.h"
 #include "envoy/config/core/v3/health_check.pb.h"
 #include "envoy/config/core/v3/protocol.pb.h"
+#include "envoy/config/core/v3/substitution_format_string.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/endpoint/v3/endpoint_components.pb.h"
 #include "envoy/config/listener/v3/api_listener.pb.h"
@@ -22,12 +23,15 @@
 #include "envoy/config/listener/v3/listener_components.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/config/route/v3/route_components.pb.h"
+#include "envoy/extensions/access_loggers/file/v3/file.pb.h"
+#include "envoy/extensions/access_loggers/stream/v3/stream.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/listener/http_inspector/v3/http_inspector.pb.h"
 #include "envoy/extensions/filters/listener/original_dst/v3/original_dst.pb.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "envoy/type/matcher/v3/regex.pb.h"
 #include "envoy/type/matcher/v3/string.pb.h"
@@ -56,6 +60,7 @@ const std::vector<const google::protobuf::FileDescriptor*>& apiFiles() {
       envoy::config::core::v3::GrpcService::descriptor()->file(),
       envoy::config::core::v3::HealthStatus_descriptor()->file(),
       envoy::config::core::v3::HttpProtocolOptions::descriptor()->file(),
+      envoy::config::core::v3::SubstitutionFormatString::descriptor()->file(),
       envoy::config::endpoint::v3::ClusterLoadAssignment::descriptor()->file(),
       envoy::config::endpoint::v3::Endpoint::descriptor()->file(),
       envoy::config::listener::v3::ApiListener::descriptor()->file(),
@@ -63,6 +68,8 @@ const std::vector<const google::protobuf::FileDescriptor*>& apiFiles() {
       envoy::config::listener::v3::Filter::descriptor()->file(),
       envoy::config::route::v3::RouteConfiguration::descriptor()->file(),
       envoy::config::route::v3::VirtualHost::descriptor()->file(),
+      envoy::extensions::access_loggers::file::v3::FileAccessLog::descriptor()->file(),
+      envoy::extensions::access_loggers::stream::v3::StdoutAccessLog::descriptor()->file(),
       envoy::extensions::filters::http::router::v3::Router::descriptor()->file(),
       envoy::extensions::filters::listener::http_inspector::v3::HttpInspector::descriptor()->file(),
       envoy::extensions::filters::listener::original_dst::v3::OriginalDst::descriptor()->file(),
@@ -71,6 +78,7 @@ const std::vector<const google::protobuf::FileDescriptor*>& apiFiles() {
           descriptor()
               ->file(),
       envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy::descriptor()->file(),
+      envoy::extensions::upstreams::http::v3::HttpProtocolOptions::descriptor()->file(),
       envoy::service::discovery::v3::DiscoveryRequest::descriptor()->file(),
       envoy::type::matcher::v3::RegexMatcher::descriptor()->file(),
       envoy::type::matcher::v3::StringMatcher::descriptor()->file(),

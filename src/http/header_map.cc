@@ -6,9 +6,12 @@ namespace remora::http {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(Known::kCount)> kNames = {
-    ":method", ":path",          ":authority",        ":scheme",    ":status",
-    "host",    "content-length", "transfer-encoding", "connection", "upgrade",
-    "expect",  "keep-alive",     "proxy-connection",  "te",
+    ":method",           ":path",      ":authority",     ":scheme",
+    ":status",           "host",       "content-length", "transfer-encoding",
+    "connection",        "upgrade",    "expect",         "keep-alive",
+    "proxy-connection",  "te",         "date",           "server",
+    "content-type",      "user-agent", "x-request-id",   "x-forwarded-for",
+    "x-forwarded-proto",
 };
 
 char lower(char c) {
@@ -34,11 +37,15 @@ Known knownFromName(std::string_view n) {
     case 2:
       return n == "te" ? Known::kTe : Known::kCount;
     case 4:
-      return n == "host" ? Known::kHost : Known::kCount;
+      if (n == "host") return Known::kHost;
+      if (n == "date") return Known::kDate;
+      return Known::kCount;
     case 5:
       return n == ":path" ? Known::kPath : Known::kCount;
     case 6:
-      return n == "expect" ? Known::kExpect : Known::kCount;
+      if (n == "expect") return Known::kExpect;
+      if (n == "server") return Known::kServer;
+      return Known::kCount;
     case 7:
       if (n == ":method") return Known::kMethod;
       if (n == ":scheme") return Known::kScheme;
@@ -49,13 +56,22 @@ Known knownFromName(std::string_view n) {
       if (n == ":authority") return Known::kAuthority;
       if (n == "connection") return Known::kConnection;
       if (n == "keep-alive") return Known::kKeepAlive;
+      if (n == "user-agent") return Known::kUserAgent;
       return Known::kCount;
+    case 12:
+      if (n == "content-type") return Known::kContentType;
+      if (n == "x-request-id") return Known::kXRequestId;
+      return Known::kCount;
+    case 15:
+      return n == "x-forwarded-for" ? Known::kXForwardedFor : Known::kCount;
     case 14:
       return n == "content-length" ? Known::kContentLength : Known::kCount;
     case 16:
       return n == "proxy-connection" ? Known::kProxyConnection : Known::kCount;
     case 17:
-      return n == "transfer-encoding" ? Known::kTransferEncoding : Known::kCount;
+      if (n == "transfer-encoding") return Known::kTransferEncoding;
+      if (n == "x-forwarded-proto") return Known::kXForwardedProto;
+      return Known::kCount;
     default:
       return Known::kCount;
   }

@@ -30,6 +30,13 @@ enum class Known : uint8_t {
   kKeepAlive,
   kProxyConnection,
   kTe,
+  kDate,
+  kServer,
+  kContentType,
+  kUserAgent,
+  kXRequestId,
+  kXForwardedFor,
+  kXForwardedProto,
   kCount,
 };
 
@@ -58,6 +65,36 @@ class HeaderMap {
   void set(std::string_view name, std::string_view value);
   // Removes every field called `name`; returns how many were removed.
   size_t remove(std::string_view name);
+  size_t remove(Known h) { return has(h) ? remove(knownName(h)) : 0; }
+  // Removes every field for which `pred(entry)` is true, in one pass.
+  template <typename Pred>
+  size_t removeIf(Pred pred) {
+    size_t w = 0;
+    for (size_t r = 0; r < entries_.size(); ++r) {
+      if (pred(static_cast<const Entry&>(entries_[r]))) {
+        byte_size_ -= entries_[r].name.size() + entries_[r].value.size();
+        continue;
+      }
+      if (w != r) entries_[w] = std::move(entries_[r]);
+      ++w;
+    }
+    size_t removed = entries_.size() - w;
+    if (removed > 0) {
+      entries_.resize(w);
+      reindex();
+    }
+    return removed;
+  }
+  // Sets a known header: replaces the value in place when present.
+  void set(Known h, std::string_view value) {
+    int16_t i = index_[static_cast<size_t>(h)];
+    if (i == kAbsent) {
+      add(knownName(h), value);
+    } else {
+      set(knownName(h), value);
+    }
+  }
+  void reserve(size_t n) { entries_.reserve(n); }
 
   // The first value of `name`, or nullptr.
   const std::string* get(std::string_view name) const;

@@ -188,6 +188,7 @@ class Http1ServerConnection::ResponseEncoder : public StreamEncoder {
     started_ = false;
     ended_ = false;
   }
+  bool inProgress() const { return started_ && !ended_; }
 
   void encode1xxHeaders(const HeaderMap& headers) override {
     // HTTP/1.0 clients do not know interim responses.
@@ -312,6 +313,17 @@ Http1ServerConnection::Http1ServerConnection(ServerConnectionCallbacks& callback
 
 Http1ServerConnection::~Http1ServerConnection() = default;
 
+StreamEncoder* Http1ServerConnection::errorResponseEncoder() {
+  if (decoder_ != nullptr || awaiting_response_ || encoder_->inProgress()) return nullptr;
+  encoder_->reset();
+  head_request_ = upgrade_request_ = connect_request_ = false;
+  keep_alive_ = false;
+  request_complete_ = true;
+  response_complete_ = false;
+  close_after_response_ = true;
+  return encoder_.get();
+}
+
 Status Http1ServerConnection::errorStatus() const {
   return invalidArgumentError(parser_.error().toString());
 }
@@ -352,6 +364,10 @@ Status Http1ServerConnection::process(Buffer& data) {
     if (wants_close_) {
       data.clear();  // closing: nothing more is read
       break;
+    }
+    if (uint64_t body = parser_.bodyBytesExpected(); body > 0) {
+      parser_.consumeBody(data, static_cast<size_t>(std::min<uint64_t>(body, data.length())));
+      continue;
     }
     size_t n = parser_.parse(data.frontSlice());
     data.drain(n);
@@ -560,6 +576,10 @@ Status Http1ClientConnection::dispatch(Buffer& data) {
       if (!streams_.empty()) streams_.front()->decoder->decodeData(data, false);
       data.clear();
       break;
+    }
+    if (uint64_t body = parser_.bodyBytesExpected(); body > 0) {
+      parser_.consumeBody(data, static_cast<size_t>(std::min<uint64_t>(body, data.length())));
+      continue;
     }
     size_t n = parser_.parse(data.frontSlice());
     data.drain(n);

@@ -37,6 +37,7 @@ class Http1ServerConnection : public ServerConnection, private Http1Parser::Call
   using Connection::dispatch;
   Status onEof() override;
   Buffer& output() override { return output_; }
+  const Buffer& output() const { return output_; }
   bool wantsClose() const override { return wants_close_ || parser_.hasError(); }
   const CodecError* error() const override {
     return parser_.hasError() ? &parser_.error() : nullptr;
@@ -50,6 +51,10 @@ class Http1ServerConnection : public ServerConnection, private Http1Parser::Call
   bool upgraded() const { return upgraded_; }
   // A request is decoded and its response is not complete yet.
   bool streamActive() const { return decoder_ != nullptr; }
+  // After a protocol error in a request head (no decoder ever saw the
+  // request): the encoder for the error response, or nullptr when a
+  // response is already under way. The connection closes after it.
+  StreamEncoder* errorResponseEncoder();
 
  private:
   class ResponseEncoder;
@@ -95,6 +100,7 @@ class Http1ClientConnection : public ClientConnection, private Http1Parser::Call
   using Connection::dispatch;
   Status onEof() override;
   Buffer& output() override { return output_; }
+  const Buffer& output() const { return output_; }
   bool wantsClose() const override { return wants_close_ || parser_.hasError(); }
   const CodecError* error() const override {
     return parser_.hasError() ? &parser_.error() : nullptr;

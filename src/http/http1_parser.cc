@@ -122,6 +122,31 @@ size_t Http1Parser::parse(std::string_view data) {
   return pos;
 }
 
+void Http1Parser::consumeBody(Buffer& data, size_t size) {
+  size = static_cast<size_t>(std::min<uint64_t>({size, bodyBytesExpected(), data.length()}));
+  if (size == 0) return;
+  body_.move(data, size);
+  offset_ += size;
+  switch (state_) {
+    case State::kBodyLength:
+      remaining_ -= size;
+      if (remaining_ == 0) {
+        flushBody(true);
+        finishMessage();
+        message_complete_ = false;
+        return;
+      }
+      break;
+    case State::kChunkData:
+      remaining_ -= size;
+      if (remaining_ == 0) state_ = State::kChunkDataCr;
+      break;
+    default:
+      break;
+  }
+  flushBody(false);
+}
+
 bool Http1Parser::onEof() {
   if (state_ == State::kBodyUntilClose) {
     flushBody(true);

@@ -62,6 +62,25 @@ class Http1Parser {
   // a complete message (so the owner may pause between messages), on an
   // error, or when `data` is used up.
   size_t parse(std::string_view data);
+  // How many of the next bytes are body bytes with no framing among them:
+  // the rest of a Content-Length body or of the current chunk, or everything
+  // for a body read until close. 0 when the next bytes are framing. The owner
+  // hands such bytes over with consumeBody() rather than parse(), so that
+  // they are moved (shared), not copied.
+  uint64_t bodyBytesExpected() const {
+    switch (state_) {
+      case State::kBodyLength:
+      case State::kChunkData:
+        return remaining_;
+      case State::kBodyUntilClose:
+        return UINT64_MAX;
+      default:
+        return 0;
+    }
+  }
+  // Moves the first `size` bytes of `data` (at most bodyBytesExpected()) into
+  // the message body and reports them through onBody.
+  void consumeBody(Buffer& data, size_t size);
   // The peer closed. Completes a close-delimited body; returns false if a
   // message was left incomplete.
   bool onEof();

@@ -12,8 +12,9 @@ std::string listenerStatScope(const network::SocketAddress& a) {
   return a.ip.toString() + "_" + std::to_string(a.port);
 }
 
-StatusOr<CompiledFilterChain> compileChain(const envoy::config::listener::v3::FilterChain& chain,
-                                           StatsStore& stats) {
+StatusOr<CompiledFilterChain> compileChain(
+    const envoy::config::listener::v3::FilterChain& chain, StatsStore& stats,
+    std::vector<std::shared_ptr<RouteConfigProvider>>& routes) {
   CompiledFilterChain out;
   out.name = chain.name();
   if (chain.filters_size() == 0) {
@@ -24,24 +25,34 @@ StatusOr<CompiledFilterChain> compileChain(const envoy::config::listener::v3::Fi
     REMORA_ASSIGN_OR_RETURN(auto type, config::networkFilterType(chain.filters(i)));
     bool last = i + 1 == chain.filters_size();
     if (!last) {
-      return invalidArgumentError(path + ": only one (terminal) network filter per chain is "
-                                         "supported; it must be the last");
+      return invalidArgumentError(path +
+                                  ": only one (terminal) network filter per chain is "
+                                  "supported; it must be the last");
     }
-    if (type == config::NetworkFilterType::kTcpProxy) {
-      REMORA_ASSIGN_OR_RETURN(auto proto, config::unpackTcpProxy(chain.filters(i)));
-      auto tcp = TcpProxyConfig::create(proto, stats);
-      if (!tcp.ok()) return tcp.status().withPrefix(path + ".typed_config");
-      out.tcp_proxy = *tcp;
-    } else {
-      return invalidArgumentError(path + ": envoy.filters.network.http_connection_manager is not "
-                                         "served by this build yet (HTTP arrives with issue 3)");
+    switch (type) {
+      case config::NetworkFilterType::kTcpProxy: {
+        REMORA_ASSIGN_OR_RETURN(auto proto, config::unpackTcpProxy(chain.filters(i)));
+        auto tcp = TcpProxyConfig::create(proto, stats);
+        if (!tcp.ok()) return tcp.status().withPrefix(path + ".typed_config");
+        out.terminal = std::make_shared<TcpProxyFilter>(*tcp);
+        break;
+      }
+      case config::NetworkFilterType::kHttpConnectionManager: {
+        REMORA_ASSIGN_OR_RETURN(auto proto, config::unpackHttpConnectionManager(chain.filters(i)));
+        auto hcm = HttpConnectionManagerFilter::create(proto, stats);
+        if (!hcm.ok()) return hcm.status().withPrefix(path + ".typed_config");
+        routes.push_back((*hcm)->routes());
+        out.terminal = *hcm;
+        break;
+      }
     }
   }
   return out;
 }
 
 StatusOr<std::shared_ptr<CompiledListener>> compileListener(
-    const envoy::config::listener::v3::Listener& proto, StatsStore& stats) {
+    const envoy::config::listener::v3::Listener& proto, StatsStore& stats,
+    std::vector<std::shared_ptr<RouteConfigProvider>>& routes) {
   auto l = std::make_shared<CompiledListener>();
   l->proto = proto;
   l->name = proto.name();
@@ -59,12 +70,12 @@ StatusOr<std::shared_ptr<CompiledListener>> compileListener(
     if (type == config::ListenerFilterType::kHttpInspector) l->http_inspector = true;
   }
   for (int i = 0; i < proto.filter_chains_size(); ++i) {
-    auto chain = compileChain(proto.filter_chains(i), stats);
+    auto chain = compileChain(proto.filter_chains(i), stats, routes);
     if (!chain.ok()) return chain.status().withPrefix("filter_chains[" + std::to_string(i) + "]");
     l->chains.push_back(std::move(*chain));
   }
   if (proto.has_default_filter_chain()) {
-    auto chain = compileChain(proto.default_filter_chain(), stats);
+    auto chain = compileChain(proto.default_filter_chain(), stats, routes);
     if (!chain.ok()) return chain.status().withPrefix("default_filter_chain");
     l->chains.push_back(std::move(*chain));
   }
@@ -99,20 +110,21 @@ const CompiledFilterChain* CompiledListener::chainFor(
 }
 
 StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::build(
-    const envoy::config::bootstrap::v3::Bootstrap& bootstrap, StatsStore& stats) {
+    const envoy::config::bootstrap::v3::Bootstrap& bootstrap, StatsStore& stats,
+    upstream::Histograms* histograms) {
   auto s = std::shared_ptr<ConfigSnapshot>(new ConfigSnapshot());
   s->bootstrap_ = bootstrap;
   s->created_at_ = std::chrono::system_clock::now();
   const auto& res = bootstrap.static_resources();
   for (int i = 0; i < res.clusters_size(); ++i) {
-    auto c = upstream::Cluster::create(res.clusters(i), stats);
+    auto c = upstream::Cluster::create(res.clusters(i), stats, histograms);
     if (!c.ok()) {
       return c.status().withPrefix("static_resources.clusters[" + std::to_string(i) + "]");
     }
     s->clusters_[(*c)->name()] = *c;
   }
   for (int i = 0; i < res.listeners_size(); ++i) {
-    auto l = compileListener(res.listeners(i), stats);
+    auto l = compileListener(res.listeners(i), stats, s->route_providers_);
     if (!l.ok()) {
       return l.status().withPrefix("static_resources.listeners[" + std::to_string(i) + "]");
     }
@@ -127,7 +139,7 @@ StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::build(
   return std::shared_ptr<const ConfigSnapshot>(std::move(s));
 }
 
-upstream::ClusterSharedPtr ConfigSnapshot::cluster(const std::string& name) const {
+upstream::ClusterSharedPtr ConfigSnapshot::cluster(std::string_view name) const {
   auto it = clusters_.find(name);
   return it == clusters_.end() ? nullptr : it->second;
 }

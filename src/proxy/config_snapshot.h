@@ -18,8 +18,11 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "listener/filter_chain_matcher.h"
 #include "network/address.h"
+#include "proxy/http_connection_manager.h"
 #include "proxy/tcp_proxy.h"
+#include "proxy/terminal_filter.h"
 #include "upstream/cluster.h"
+#include "upstream/histogram.h"
 
 namespace remora::proxy {
 
@@ -35,7 +38,7 @@ struct ListenerStats {
 // One filter chain, compiled: what the connection is handed to.
 struct CompiledFilterChain {
   std::string name;
-  std::shared_ptr<const TcpProxyConfig> tcp_proxy;  // the terminal network filter
+  std::shared_ptr<const TerminalFilter> terminal;  // tcp_proxy or http_connection_manager
 };
 
 struct CompiledListener {
@@ -60,16 +63,30 @@ struct CompiledListener {
 
 class ConfigSnapshot {
  public:
-  // Compiles static_resources; errors name the field path.
+  // Compiles static_resources; errors name the field path. Histograms
+  // (upstream_rq_time) are registered in `histograms` when given.
   static StatusOr<std::shared_ptr<const ConfigSnapshot>> build(
-      const envoy::config::bootstrap::v3::Bootstrap& bootstrap, StatsStore& stats);
+      const envoy::config::bootstrap::v3::Bootstrap& bootstrap, StatsStore& stats,
+      upstream::Histograms* histograms = nullptr);
 
   const envoy::config::bootstrap::v3::Bootstrap& bootstrap() const { return bootstrap_; }
   const std::vector<std::shared_ptr<const CompiledListener>>& listeners() const {
     return listeners_;
   }
-  const std::map<std::string, upstream::ClusterSharedPtr>& clusters() const { return clusters_; }
-  upstream::ClusterSharedPtr cluster(const std::string& name) const;
+  const std::map<std::string, upstream::ClusterSharedPtr, std::less<>>& clusters() const {
+    return clusters_;
+  }
+  upstream::ClusterSharedPtr cluster(std::string_view name) const;
+  // The request path's lookup: no copy of the name or of the pointer.
+  const upstream::ClusterSharedPtr* findCluster(std::string_view name) const {
+    auto it = clusters_.find(name);
+    return it == clusters_.end() ? nullptr : &it->second;
+  }
+  // Every HTTP connection manager's route configuration, in listener order,
+  // so that RDS can replace a table by its name.
+  const std::vector<std::shared_ptr<RouteConfigProvider>>& routeConfigProviders() const {
+    return route_providers_;
+  }
 
   // The listener that owns `destination` for original-destination hand-off:
   // the exact IP:port first, then the wildcard address with that port.
@@ -81,7 +98,8 @@ class ConfigSnapshot {
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
   std::vector<std::shared_ptr<const CompiledListener>> listeners_;
   std::map<network::SocketAddress, const CompiledListener*> by_address_;
-  std::map<std::string, upstream::ClusterSharedPtr> clusters_;
+  std::map<std::string, upstream::ClusterSharedPtr, std::less<>> clusters_;
+  std::vector<std::shared_ptr<RouteConfigProvider>> route_providers_;
   std::chrono::system_clock::time_point created_at_;
 };
 

@@ -43,11 +43,16 @@ std::string toJson(const google::protobuf::Message& m, bool print_defaults = fal
 
 const char* healthFlag(upstream::HealthStatus h) {
   switch (h) {
-    case upstream::HealthStatus::kUnhealthy: return "/eds_health_status/unhealthy";
-    case upstream::HealthStatus::kDraining: return "/eds_health_status/draining";
-    case upstream::HealthStatus::kTimeout: return "/eds_health_status/timeout";
-    case upstream::HealthStatus::kDegraded: return "/eds_health_status/degraded";
-    default: return "healthy";
+    case upstream::HealthStatus::kUnhealthy:
+      return "/eds_health_status/unhealthy";
+    case upstream::HealthStatus::kDraining:
+      return "/eds_health_status/draining";
+    case upstream::HealthStatus::kTimeout:
+      return "/eds_health_status/timeout";
+    case upstream::HealthStatus::kDegraded:
+      return "/eds_health_status/degraded";
+    default:
+      return "healthy";
   }
 }
 
@@ -60,20 +65,23 @@ StatusOr<std::unique_ptr<Server>> Server::create(const ServerOptions& options) {
   REMORA_ASSIGN_OR_RETURN(auto bootstrap,
                           config::loadBootstrap(options.config_path, options.config_yaml));
   REMORA_RETURN_IF_ERROR(config::validateBootstrap(bootstrap));
-  REMORA_ASSIGN_OR_RETURN(s->snapshot_, ConfigSnapshot::build(bootstrap, s->stats_));
+  REMORA_ASSIGN_OR_RETURN(s->snapshot_,
+                          ConfigSnapshot::build(bootstrap, s->stats_, &s->histograms_));
   return s;
 }
 
 Server::~Server() {
-  for (auto& w : workers_) w->join();
+  for (auto& w : workers_)
+    w->join();
   workers_.clear();
   signal_event_.reset();
   if (signal_fd_ >= 0) close(signal_fd_);
 }
 
 Status Server::bindAll() {
-  int n = options_.concurrency > 0 ? options_.concurrency
-                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = options_.concurrency > 0
+              ? options_.concurrency
+              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::vector<ListenSocket>> per_worker(static_cast<size_t>(n));
   for (const auto& l : snapshot_->listeners()) {
     if (!l->bind_to_port) continue;  // hand-off targets only (S2)
@@ -81,7 +89,8 @@ Status Server::bindAll() {
     network::ListenOptions opts;
     opts.transparent = l->proto.transparent().value();
     opts.freebind = l->proto.freebind().value();
-    if (l->proto.has_tcp_backlog_size()) opts.backlog = static_cast<int>(l->proto.tcp_backlog_size().value());
+    if (l->proto.has_tcp_backlog_size())
+      opts.backlog = static_cast<int>(l->proto.tcp_backlog_size().value());
     for (int w = 0; w < n; ++w) {
       auto fd = network::listenTcp(addr, opts);
       if (!fd.ok()) return fd.status().withPrefix("listener \"" + l->name + "\"");
@@ -142,11 +151,13 @@ int Server::run() {
         }
       },
       event::kRead);
-  for (auto& w : workers_) w->start();
+  for (auto& w : workers_)
+    w->start();
   REMORA_LOG_INFO("remora-proxy serving {} listeners, {} clusters with {} workers",
                   snapshot_->listeners().size(), snapshot_->clusters().size(), workers_.size());
   main_->run();
-  for (auto& w : workers_) w->join();
+  for (auto& w : workers_)
+    w->join();
   REMORA_LOG_INFO("remora-proxy exiting");
   return 0;
 }
@@ -155,15 +166,18 @@ void Server::startDrain(const std::string& why) {
   if (draining_) return;
   draining_ = true;
   size_t open = 0;
-  for (auto& w : workers_) open += w->activeConnections();
+  for (auto& w : workers_)
+    open += w->activeConnections();
   REMORA_LOG_INFO("{}: draining {} connections for up to {} ms", why, open,
                   options_.drain_time.count());
-  for (auto& w : workers_) w->drain(options_.drain_time);
+  for (auto& w : workers_)
+    w->drain(options_.drain_time);
   // The main loop ends once every worker has finished draining (or hit the
   // drain deadline); polling keeps admin responsive meanwhile.
   drain_poll_ = main_->createTimer([this] {
     bool all_finished = true;
-    for (auto& w : workers_) all_finished &= w->finished();
+    for (auto& w : workers_)
+      all_finished &= w->finished();
     if (all_finished) {
       main_->exit();
     } else {
@@ -177,28 +191,28 @@ void Server::registerAdminHandlers() {
   admin_->addHandler("/config_dump", "dump the running configuration", [this](const AdminRequest&) {
     return AdminResponse{200, "application/json", configDumpJson()};
   });
-  admin_->addHandler("/listeners", "listener names and addresses (?format=json)",
-                     [this](const AdminRequest& r) {
-                       AdminResponse resp;
-                       if (r.query.count("format") && r.query.at("format") == "json") {
-                         resp.content_type = "application/json";
-                         resp.body = "{\"listener_statuses\": [";
-                         bool first = true;
-                         for (const auto& l : snapshot_->listeners()) {
-                           resp.body += std::string(first ? "" : ",") + "{\"name\": \"" + l->name +
-                                        "\", \"local_address\": {\"socket_address\": {\"address\": \"" +
-                                        l->address.ip.toString() + "\", \"port_value\": " +
-                                        std::to_string(l->address.port) + "}}}";
-                           first = false;
-                         }
-                         resp.body += "]}\n";
-                         return resp;
-                       }
-                       for (const auto& l : snapshot_->listeners()) {
-                         resp.body += l->name + "::" + l->address.toString() + "\n";
-                       }
-                       return resp;
-                     });
+  admin_->addHandler(
+      "/listeners", "listener names and addresses (?format=json)", [this](const AdminRequest& r) {
+        AdminResponse resp;
+        if (r.query.count("format") && r.query.at("format") == "json") {
+          resp.content_type = "application/json";
+          resp.body = "{\"listener_statuses\": [";
+          bool first = true;
+          for (const auto& l : snapshot_->listeners()) {
+            resp.body += std::string(first ? "" : ",") + "{\"name\": \"" + l->name +
+                         "\", \"local_address\": {\"socket_address\": {\"address\": \"" +
+                         l->address.ip.toString() +
+                         "\", \"port_value\": " + std::to_string(l->address.port) + "}}}";
+            first = false;
+          }
+          resp.body += "]}\n";
+          return resp;
+        }
+        for (const auto& l : snapshot_->listeners()) {
+          resp.body += l->name + "::" + l->address.toString() + "\n";
+        }
+        return resp;
+      });
   admin_->addHandler("/clusters", "upstream clusters and their hosts (?format=json)",
                      [this](const AdminRequest& r) {
                        if (r.query.count("format") && r.query.at("format") == "json") {
@@ -206,30 +220,33 @@ void Server::registerAdminHandlers() {
                        }
                        return AdminResponse{200, "text/plain; charset=UTF-8", clustersText()};
                      });
-  admin_->addHandler("/stats", "counters and gauges (?filter=regex)", [this](const AdminRequest& r) {
-    AdminResponse resp;
-    std::string all = stats_.renderText();
-    auto f = r.query.find("filter");
-    if (f == r.query.end() || f->second.empty()) {
-      resp.body = std::move(all);
-      return resp;
-    }
-    RE2 re(f->second);
-    if (!re.ok()) return AdminResponse{400, "text/plain", "bad filter regex: " + re.error() + "\n"};
-    size_t pos = 0;
-    while (pos < all.size()) {
-      size_t nl = all.find('\n', pos);
-      std::string line = all.substr(pos, nl - pos);
-      if (RE2::PartialMatch(line.substr(0, line.find(':')), re)) resp.body += line + "\n";
-      pos = nl == std::string::npos ? all.size() : nl + 1;
-    }
-    return resp;
-  });
-  admin_->addHandler("/stats/prometheus", "stats in Prometheus text format",
-                     [this](const AdminRequest&) {
-                       return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                            stats_.renderPrometheus()};
-                     });
+  admin_->addHandler(
+      "/stats", "counters and gauges (?filter=regex)", [this](const AdminRequest& r) {
+        AdminResponse resp;
+        // Counters and gauges, then histograms, as Envoy orders them.
+        std::string all = stats_.renderText() + histograms_.renderText();
+        auto f = r.query.find("filter");
+        if (f == r.query.end() || f->second.empty()) {
+          resp.body = std::move(all);
+          return resp;
+        }
+        RE2 re(f->second);
+        if (!re.ok())
+          return AdminResponse{400, "text/plain", "bad filter regex: " + re.error() + "\n"};
+        size_t pos = 0;
+        while (pos < all.size()) {
+          size_t nl = all.find('\n', pos);
+          std::string line = all.substr(pos, nl - pos);
+          if (RE2::PartialMatch(line.substr(0, line.find(':')), re)) resp.body += line + "\n";
+          pos = nl == std::string::npos ? all.size() : nl + 1;
+        }
+        return resp;
+      });
+  admin_->addHandler(
+      "/stats/prometheus", "stats in Prometheus text format", [this](const AdminRequest&) {
+        return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                             stats_.renderPrometheus() + histograms_.renderPrometheus()};
+      });
   admin_->addHandler("/ready", "LIVE (200) when serving, else 503", [this](const AdminRequest&) {
     if (draining_) return AdminResponse{503, "text/plain", "DRAINING\n"};
     return AdminResponse{200, "text/plain", "LIVE\n"};
@@ -248,7 +265,8 @@ void Server::registerAdminHandlers() {
     return AdminResponse{200, "application/json", toJson(info, true)};
   });
   admin_->addHandler(
-      "/quitquitquit", "drain and exit", [this](const AdminRequest&) {
+      "/quitquitquit", "drain and exit",
+      [this](const AdminRequest&) {
         main_->post([this] { startDrain("/quitquitquit"); });
         return AdminResponse{200, "text/plain", "OK\n"};
       },
@@ -276,13 +294,24 @@ std::string Server::configDumpJson() const {
     *sl->mutable_last_updated() = updated;
   }
   dump.add_configs()->PackFrom(l);
+  // Inline route configurations, as Envoy lists them: static route configs.
+  envoy::admin::v3::RoutesConfigDump r;
+  for (const auto& provider : snapshot_->routeConfigProviders()) {
+    auto table = provider->current();
+    if (!table) continue;
+    auto* sr = r.add_static_route_configs();
+    sr->mutable_route_config()->PackFrom(table->config());
+    *sr->mutable_last_updated() = updated;
+  }
+  dump.add_configs()->PackFrom(r);
   return toJson(dump);
 }
 
 std::string Server::clustersText() const {
   std::string out;
   for (const auto& [name, c] : snapshot_->clusters()) {
-    out += name + "::default_priority::max_connections::" + std::to_string(c->maxConnections()) + "\n";
+    out +=
+        name + "::default_priority::max_connections::" + std::to_string(c->maxConnections()) + "\n";
     out += name + "::added_via_api::false\n";
     auto hosts = c->hosts();
     for (const auto& h : hosts->hosts) {
@@ -290,6 +319,11 @@ std::string Server::clustersText() const {
       out += p + "cx_active::" + std::to_string(h->cx_active.value()) + "\n";
       out += p + "cx_connect_fail::" + std::to_string(h->cx_connect_fail.value()) + "\n";
       out += p + "cx_total::" + std::to_string(h->cx_total.value()) + "\n";
+      out += p + "rq_active::" + std::to_string(h->rq_active.value()) + "\n";
+      out += p + "rq_error::" + std::to_string(h->rq_error.value()) + "\n";
+      out += p + "rq_success::" + std::to_string(h->rq_success.value()) + "\n";
+      out += p + "rq_timeout::" + std::to_string(h->rq_timeout.value()) + "\n";
+      out += p + "rq_total::" + std::to_string(h->rq_total.value()) + "\n";
       out += p + "hostname::" + h->hostname + "\n";
       out += p + "health_flags::" + healthFlag(h->health) + "\n";
       out += p + "weight::" + std::to_string(h->weight) + "\n";
@@ -322,6 +356,12 @@ std::string Server::clustersJson() const {
       add("cx_total", h->cx_total.value(), envoy::admin::v3::SimpleMetric::COUNTER);
       add("cx_active", static_cast<uint64_t>(h->cx_active.value()),
           envoy::admin::v3::SimpleMetric::GAUGE);
+      add("rq_error", h->rq_error.value(), envoy::admin::v3::SimpleMetric::COUNTER);
+      add("rq_success", h->rq_success.value(), envoy::admin::v3::SimpleMetric::COUNTER);
+      add("rq_timeout", h->rq_timeout.value(), envoy::admin::v3::SimpleMetric::COUNTER);
+      add("rq_total", h->rq_total.value(), envoy::admin::v3::SimpleMetric::COUNTER);
+      add("rq_active", static_cast<uint64_t>(h->rq_active.value()),
+          envoy::admin::v3::SimpleMetric::GAUGE);
       auto* health = hs->mutable_health_status();
       switch (h->health) {
         case upstream::HealthStatus::kUnhealthy:
@@ -333,7 +373,9 @@ std::string Server::clustersJson() const {
         case upstream::HealthStatus::kDegraded:
           health->set_eds_health_status(envoy::config::core::v3::DEGRADED);
           break;
-        default: health->set_eds_health_status(envoy::config::core::v3::HEALTHY); break;
+        default:
+          health->set_eds_health_status(envoy::config::core::v3::HEALTHY);
+          break;
       }
     }
   }

@@ -36,6 +36,7 @@ class Server {
   // For tests: blocks until run() is serving (or failed).
   const ConfigSnapshot& snapshot() const { return *snapshot_; }
   StatsStore& stats() { return stats_; }
+  upstream::Histograms& histograms() { return histograms_; }
 
  private:
   Server() = default;
@@ -48,6 +49,7 @@ class Server {
 
   ServerOptions options_;
   StatsStore stats_;
+  upstream::Histograms histograms_;
   ConfigSnapshotConstSharedPtr snapshot_;
   std::unique_ptr<event::Dispatcher> main_;
   std::unique_ptr<AdminServer> admin_;

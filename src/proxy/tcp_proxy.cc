@@ -6,6 +6,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "common/logging.h"
+#include "proxy/config_snapshot.h"
 
 namespace remora::proxy {
 
@@ -37,7 +38,8 @@ StatusOr<std::shared_ptr<const TcpProxyConfig>> TcpProxyConfig::create(
     return invalidArgumentError("cluster: one of cluster or weighted_clusters is required");
   }
   if (proto.has_idle_timeout()) {
-    c->idle_timeout = std::chrono::milliseconds(TimeUtil::DurationToMilliseconds(proto.idle_timeout()));
+    c->idle_timeout =
+        std::chrono::milliseconds(TimeUtil::DurationToMilliseconds(proto.idle_timeout()));
   }
   const std::string& p = c->stat_prefix;
   c->stats = TcpProxyStats{
@@ -69,10 +71,23 @@ TcpProxySession::TcpProxySession(WorkerContext& worker,
                                  std::function<void()> on_done)
     : worker_(worker),
       config_(std::move(config)),
+      clusters_(clusters),
       downstream_(std::move(downstream)),
       on_done_(std::move(on_done)) {
-  (void)clusters;
   config_->stats.downstream_cx_total->inc();
+}
+
+std::unique_ptr<ConnectionHandler> TcpProxyFilter::createHandler(
+    WorkerContext& worker, const std::shared_ptr<const ConfigSnapshot>& snapshot,
+    DownstreamConnection connection, std::function<void()> on_done) const {
+  // The snapshot is captured so the clusters this connection uses stay alive
+  // even if a newer configuration replaces them mid-connection.
+  ClusterLookup lookup = [snapshot](const std::string& name) { return snapshot->cluster(name); };
+  return std::make_unique<TcpProxySession>(
+      worker, config_, lookup,
+      TcpProxySession::Downstream{std::move(connection.fd), connection.peer,
+                                  connection.original_destination},
+      std::move(on_done));
 }
 
 TcpProxySession::~TcpProxySession() {
@@ -84,9 +99,9 @@ TcpProxySession::~TcpProxySession() {
   worker_.returnPipe(std::move(to_downstream_.pipe));
 }
 
-void TcpProxySession::start(const ClusterLookup& clusters) {
+void TcpProxySession::start() {
   const std::string& name = config_->pickCluster(worker_.random());
-  cluster_ = clusters(name);
+  cluster_ = clusters_(name);
   if (!cluster_) {
     REMORA_LOG_DEBUG("tcp_proxy {}: cluster '{}' not found", config_->stat_prefix, name);
     config_->stats.downstream_cx_no_route->inc();
@@ -98,8 +113,9 @@ void TcpProxySession::start(const ClusterLookup& clusters) {
     host_ = std::make_shared<upstream::Host>();
     host_->address = downstream_.original_destination;
   } else {
-    auto hosts = cluster_->hosts();
-    host_ = worker_.loadBalancerFor(*cluster_).chooseHost(*hosts);
+    ClusterState& state = worker_.clusterState(cluster_);
+    const upstream::HostSharedPtr* host = state.loadBalancer().chooseHost(state.hosts());
+    if (host != nullptr) host_ = *host;
   }
   if (!host_) {
     // BlackHoleCluster, or every host is unhealthy: close at once.
@@ -273,9 +289,9 @@ void TcpProxySession::onIdleTimer() {
   // data path never touches the timer structure.
   auto idle_for = worker_.dispatcher().now() - last_activity_;
   if (idle_for < config_->idle_timeout) {
-    idle_timer_->enable(std::chrono::duration_cast<std::chrono::milliseconds>(
-                            config_->idle_timeout - idle_for) +
-                        std::chrono::milliseconds(1));
+    idle_timer_->enable(
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_->idle_timeout - idle_for) +
+        std::chrono::milliseconds(1));
     return;
   }
   config_->stats.idle_timeout->inc();
@@ -302,6 +318,8 @@ void TcpProxySession::finish() {
   on_done_();
 }
 
-void TcpProxySession::close() { finish(); }
+void TcpProxySession::close() {
+  finish();
+}
 
 }  // namespace remora::proxy

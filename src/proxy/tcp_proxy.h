@@ -15,6 +15,7 @@
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "network/address.h"
 #include "network/socket.h"
+#include "proxy/terminal_filter.h"
 #include "proxy/worker_context.h"
 #include "upstream/cluster.h"
 
@@ -53,10 +54,24 @@ struct TcpProxyConfig {
 // Looks a cluster up by name in the configuration the connection arrived under.
 using ClusterLookup = std::function<upstream::ClusterSharedPtr(const std::string&)>;
 
+// The terminal filter: one TcpProxySession per connection.
+class TcpProxyFilter : public TerminalFilter {
+ public:
+  explicit TcpProxyFilter(std::shared_ptr<const TcpProxyConfig> config)
+      : config_(std::move(config)) {}
+  std::unique_ptr<ConnectionHandler> createHandler(
+      WorkerContext& worker, const std::shared_ptr<const ConfigSnapshot>& snapshot,
+      DownstreamConnection connection, std::function<void()> on_done) const override;
+  const TcpProxyConfig& config() const { return *config_; }
+
+ private:
+  std::shared_ptr<const TcpProxyConfig> config_;
+};
+
 // One proxied connection. Created on a worker; lives until both directions
 // are finished or an error/timeout closes it, then calls `on_done` (which
 // must defer its deletion).
-class TcpProxySession {
+class TcpProxySession : public ConnectionHandler {
  public:
   struct Downstream {
     network::Fd fd;
@@ -69,14 +84,14 @@ class TcpProxySession {
   TcpProxySession(WorkerContext& worker, std::shared_ptr<const TcpProxyConfig> config,
                   const ClusterLookup& clusters, Downstream downstream,
                   std::function<void()> on_done);
-  ~TcpProxySession();
+  ~TcpProxySession() override;
   TcpProxySession(const TcpProxySession&) = delete;
   TcpProxySession& operator=(const TcpProxySession&) = delete;
 
   // Picks the upstream and starts connecting; may finish at once (no host).
-  void start(const ClusterLookup& clusters);
+  void start() override;
   // Worker shutdown: close without waiting.
-  void close();
+  void close() override;
 
  private:
   // One direction of the stream: bytes from `src` through `pipe` into `dst`.
@@ -104,6 +119,7 @@ class TcpProxySession {
 
   WorkerContext& worker_;
   std::shared_ptr<const TcpProxyConfig> config_;
+  ClusterLookup clusters_;
   Downstream downstream_;
   std::function<void()> on_done_;
 

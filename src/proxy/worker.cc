@@ -13,8 +13,9 @@ namespace remora::proxy {
 class Worker::ActiveConnection : public event::DeferredDeletable {
  public:
   const ListenerStats* stats = nullptr;
-  std::unique_ptr<TcpProxySession> session;
+  std::unique_ptr<ConnectionHandler> handler;
   ~ActiveConnection() override {
+    handler.reset();
     stats->downstream_cx_active->dec();
     stats->downstream_cx_destroy->inc();
   }
@@ -159,7 +160,8 @@ void Worker::start() {
     // Close whatever is left (drain time over) on the owning thread; the
     // destructors close the sockets and settle the stats.
     connections_.clear();
-    for (auto& l : listeners_) l.event.reset();
+    for (auto& l : listeners_)
+      l.event.reset();
     listeners_.clear();
     finished_.store(true, std::memory_order_release);
   });
@@ -178,6 +180,15 @@ void Worker::drain(std::chrono::milliseconds timeout) {
       l.event.reset();
       l.fd.reset();
     }
+    // Idle keep-alive connections close now, busy ones after their response.
+    std::vector<ConnectionHandler*> handlers;
+    for (auto& c : connections_) {
+      if (auto* a = dynamic_cast<ActiveConnection*>(c.get()); a != nullptr && a->handler) {
+        handlers.push_back(a->handler.get());
+      }
+    }
+    for (ConnectionHandler* h : handlers)
+      h->drain();
     drain_timer_ = dispatcher_->createTimer([this] {
       REMORA_LOG_INFO("worker_{}: drain time over, closing {} connections", index_,
                       connections_.size());
@@ -226,8 +237,8 @@ void Worker::onConnection(const CompiledListener& receiving, network::Fd fd,
   target->stats.downstream_cx_total->inc();
   target->stats.downstream_cx_active->inc();
   if (target->tls_inspector || target->http_inspector) {
-    auto pending = std::make_unique<PendingConnection>(*this, *target, std::move(fd), peer,
-                                                       destination);
+    auto pending =
+        std::make_unique<PendingConnection>(*this, *target, std::move(fd), peer, destination);
     PendingConnection* raw = pending.get();
     connections_.push_back(std::move(pending));
     active_count_.store(connections_.size(), std::memory_order_relaxed);
@@ -250,9 +261,9 @@ void Worker::dispatchToChain(const CompiledListener& target, network::Fd fd,
   input.transport_protocol = transport_protocol;
   input.application_protocols = application_protocols;
   const CompiledFilterChain* chain = target.chainFor(target.matcher->match(input));
-  if (chain == nullptr || !chain->tcp_proxy) {
-    REMORA_LOG_DEBUG("listener {}: no filter chain matches {} -> {}", target.name,
-                     peer.toString(), local.toString());
+  if (chain == nullptr || !chain->terminal) {
+    REMORA_LOG_DEBUG("listener {}: no filter chain matches {} -> {}", target.name, peer.toString(),
+                     local.toString());
     target.stats.no_filter_chain_match->inc();
     target.stats.downstream_cx_active->dec();
     target.stats.downstream_cx_destroy->inc();
@@ -265,14 +276,10 @@ void Worker::dispatchToChain(const CompiledListener& target, network::Fd fd,
   connections_.push_back(std::move(conn));
   auto self = std::prev(connections_.end());
   active_count_.store(connections_.size(), std::memory_order_relaxed);
-  // The snapshot is captured so the clusters this connection uses stay alive
-  // even if a newer configuration replaces them mid-connection.
-  ConfigSnapshotConstSharedPtr snapshot = snapshot_;
-  ClusterLookup lookup = [snapshot](const std::string& name) { return snapshot->cluster(name); };
-  raw->session = std::make_unique<TcpProxySession>(
-      context_, chain->tcp_proxy, lookup,
-      TcpProxySession::Downstream{std::move(fd), peer, local}, [this, self] { remove(self); });
-  raw->session->start(lookup);
+  DownstreamConnection downstream{std::move(fd), peer, local, server_name, ++connection_ids_};
+  raw->handler = chain->terminal->createHandler(context_, snapshot_, std::move(downstream),
+                                                [this, self] { remove(self); });
+  raw->handler->start();
 }
 
 void Worker::remove(std::list<std::unique_ptr<event::DeferredDeletable>>::iterator it) {

@@ -57,8 +57,7 @@ class Worker {
   void onConnection(const CompiledListener& receiving, network::Fd fd,
                     const network::SocketAddress& peer);
   void inspectThenDispatch(const CompiledListener& target, network::Fd fd,
-                           const network::SocketAddress& peer,
-                           const network::SocketAddress& local);
+                           const network::SocketAddress& peer, const network::SocketAddress& local);
   void dispatchToChain(const CompiledListener& target, network::Fd fd,
                        const network::SocketAddress& peer, const network::SocketAddress& local,
                        const std::string& server_name, const std::string& transport_protocol,
@@ -76,6 +75,7 @@ class Worker {
   // shutdown can close them all.
   std::list<std::unique_ptr<event::DeferredDeletable>> connections_;
   std::atomic<size_t> active_count_{0};
+  uint64_t connection_ids_ = 0;
   std::atomic<bool> finished_{false};
   bool draining_ = false;
   std::unique_ptr<event::Timer> drain_timer_;

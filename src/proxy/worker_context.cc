@@ -3,16 +3,88 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace remora::proxy {
 
 namespace {
 constexpr size_t kMaxPooledPipes = 128;
+// ORIGINAL_DST destinations whose pools went empty are swept once this many
+// exist, so a worker that saw many destinations does not keep them all.
+constexpr size_t kMaxIdleDestinations = 256;
+}  // namespace
+
+ClusterState::ClusterState(upstream::ClusterSharedPtr cluster, upstream::PoolContext& pools,
+                           uint64_t seed)
+    : cluster_(std::move(cluster)),
+      pool_context_(pools),
+      lb_(upstream::makeLoadBalancer(cluster_->lbConfig(), seed)) {}
+
+ClusterState::~ClusterState() = default;
+
+const upstream::HostSet& ClusterState::hosts() {
+  uint64_t v = cluster_->hostsVersion();
+  if (v != version_ || !hosts_) {
+    version_ = v;
+    upstream::HostSetConstSharedPtr next = cluster_->hosts();
+    // Pools of hosts no longer in the set finish their requests and go.
+    for (auto it = pools_.begin(); it != pools_.end();) {
+      bool kept =
+          std::any_of(next->hosts.begin(), next->hosts.end(),
+                      [&](const upstream::HostSharedPtr& h) { return h.get() == it->first; });
+      if (kept) {
+        ++it;
+        continue;
+      }
+      it->second->drain();
+      draining_.push_back(std::move(it->second));
+      it = pools_.erase(it);
+    }
+    hosts_ = std::move(next);
+    dropEmptyDrainingPools();
+  }
+  return *hosts_;
 }
 
-upstream::LoadBalancer& WorkerContext::loadBalancerFor(const upstream::Cluster& cluster) {
-  auto& lb = lbs_[&cluster];
-  if (!lb) lb = upstream::makeLoadBalancer(cluster.lbPolicy());
-  return *lb;
+void ClusterState::dropEmptyDrainingPools() {
+  draining_.erase(
+      std::remove_if(draining_.begin(), draining_.end(), [](const auto& p) { return p->empty(); }),
+      draining_.end());
+}
+
+upstream::ConnPool& ClusterState::poolFor(const upstream::HostSharedPtr& host) {
+  auto& pool = pools_[host.get()];
+  if (!pool) pool = std::make_unique<upstream::ConnPool>(pool_context_, cluster_, host);
+  return *pool;
+}
+
+upstream::ConnPool& ClusterState::poolForDestination(const network::SocketAddress& destination) {
+  auto it = by_destination_.find(destination);
+  if (it != by_destination_.end()) return *it->second;
+  if (by_destination_.size() >= kMaxIdleDestinations) {
+    for (auto i = by_destination_.begin(); i != by_destination_.end();) {
+      i = i->second->empty() ? by_destination_.erase(i) : std::next(i);
+    }
+  }
+  auto host = std::make_shared<upstream::Host>();
+  host->address = destination;
+  auto pool = std::make_unique<upstream::ConnPool>(pool_context_, cluster_, std::move(host));
+  upstream::ConnPool& ref = *pool;
+  by_destination_.emplace(destination, std::move(pool));
+  return ref;
+}
+
+WorkerContext::WorkerContext(event::Dispatcher& dispatcher)
+    : dispatcher_(dispatcher),
+      http_{dispatcher, flush_, date_, fast_random_},
+      pool_context_{dispatcher, flush_} {}
+
+WorkerContext::~WorkerContext() = default;
+
+ClusterState& WorkerContext::clusterState(const upstream::ClusterSharedPtr& cluster) {
+  auto& state = clusters_[cluster.get()];
+  if (!state) state = std::make_unique<ClusterState>(cluster, pool_context_, random_());
+  return *state;
 }
 
 StatusOr<SplicePipe> WorkerContext::takePipe(size_t capacity) {

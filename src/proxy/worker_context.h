@@ -1,16 +1,21 @@
 // What a connection handler needs from the worker it runs on: the event loop,
-// per-worker load balancer state, reusable pipes and a random source. Owned
-// by one worker thread; never shared.
+// per-cluster state (current hosts, load balancer, connection pools),
+// reusable pipes, random sources and the HTTP helpers. Owned by one worker
+// thread; never shared.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <random>
 #include <unordered_map>
 #include <vector>
 
 #include "event/dispatcher.h"
+#include "http/conn_manager.h"
+#include "http/io.h"
 #include "network/socket.h"
 #include "upstream/cluster.h"
+#include "upstream/conn_pool.h"
 #include "upstream/load_balancer.h"
 
 namespace remora::proxy {
@@ -24,14 +29,52 @@ struct SplicePipe {
   size_t bytes = 0;  // bytes currently inside the pipe
 };
 
+// One cluster as this worker sees it.
+class ClusterState {
+ public:
+  ClusterState(upstream::ClusterSharedPtr cluster, upstream::PoolContext& pools, uint64_t seed);
+  ~ClusterState();
+
+  const upstream::Cluster& cluster() const { return *cluster_; }
+  // The cluster's hosts, re-read only when the cluster announced a new set;
+  // pools of hosts that left are drained and later dropped.
+  const upstream::HostSet& hosts();
+  upstream::LoadBalancer& loadBalancer() { return *lb_; }
+  upstream::ConnPool& poolFor(const upstream::HostSharedPtr& host);
+  // ORIGINAL_DST: the pool for a destination, its host made on first use.
+  upstream::ConnPool& poolForDestination(const network::SocketAddress& destination);
+
+ private:
+  void dropEmptyDrainingPools();
+
+  upstream::ClusterSharedPtr cluster_;
+  upstream::PoolContext& pool_context_;
+  upstream::HostSetConstSharedPtr hosts_;
+  uint64_t version_ = 0;
+  std::unique_ptr<upstream::LoadBalancer> lb_;
+  std::unordered_map<const upstream::Host*, std::unique_ptr<upstream::ConnPool>> pools_;
+  std::vector<std::unique_ptr<upstream::ConnPool>> draining_;
+  std::map<network::SocketAddress, std::unique_ptr<upstream::ConnPool>> by_destination_;
+};
+
 class WorkerContext {
  public:
-  explicit WorkerContext(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  explicit WorkerContext(event::Dispatcher& dispatcher);
+  ~WorkerContext();
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
   std::mt19937_64& random() { return random_; }
+  http::RandomGenerator& fastRandom() { return fast_random_; }
+  http::FlushList& flushList() { return flush_; }
+  http::WorkerResources& httpResources() { return http_; }
+  upstream::PoolContext& poolContext() { return pool_context_; }
 
-  upstream::LoadBalancer& loadBalancerFor(const upstream::Cluster& cluster);
+  // The state of `cluster` on this worker, made on first use. Keyed by the
+  // cluster object: a replaced cluster gets fresh state (and pools).
+  ClusterState& clusterState(const upstream::ClusterSharedPtr& cluster);
+  upstream::LoadBalancer& loadBalancerFor(const upstream::ClusterSharedPtr& cluster) {
+    return clusterState(cluster).loadBalancer();
+  }
 
   // A pipe of at least `capacity` bytes (rounded up to what the kernel
   // grants); reused pipes skip two system calls per connection.
@@ -42,8 +85,12 @@ class WorkerContext {
  private:
   event::Dispatcher& dispatcher_;
   std::mt19937_64 random_{std::random_device{}()};
-  // Keyed by cluster identity; a replaced cluster gets a fresh balancer.
-  std::unordered_map<const upstream::Cluster*, std::unique_ptr<upstream::LoadBalancer>> lbs_;
+  http::RandomGenerator fast_random_{std::random_device{}()};
+  http::FlushList flush_;
+  http::DateCache date_;
+  http::WorkerResources http_;
+  upstream::PoolContext pool_context_;
+  std::unordered_map<const upstream::Cluster*, std::unique_ptr<ClusterState>> clusters_;
   std::vector<SplicePipe> free_pipes_;
 };
 

@@ -1,18 +1,25 @@
 // A cluster: a named group of upstream hosts plus how to reach them. Built by
 // the main thread from an Envoy v3 Cluster; workers read it. Only the host set
-// changes after construction (EDS), swapped atomically.
+// changes after construction (EDS), swapped atomically and announced by a
+// version number, so workers re-read the set only when it changed.
+//
+// Thread: create() and updateHosts() on the main thread; everything else from
+// any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/stats.h"
 #include "common/status.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "upstream/histogram.h"
 #include "upstream/host.h"
+#include "upstream/load_balancer.h"
 
 namespace remora::upstream {
 
@@ -27,30 +34,72 @@ struct ClusterStats {
   Counter* upstream_cx_tx_bytes_total;
   Counter* upstream_cx_destroy_remote;
   Counter* upstream_cx_destroy_local;
+  Counter* upstream_cx_http1_total;
+  Counter* upstream_cx_idle_timeout;
+  Counter* upstream_cx_max_requests;
+  Counter* upstream_cx_protocol_error;
+  Counter* upstream_rq_total;
+  Gauge* upstream_rq_active;
+  Counter* upstream_rq_completed;
+  Counter* upstream_rq_1xx;
+  Counter* upstream_rq_2xx;
+  Counter* upstream_rq_3xx;
+  Counter* upstream_rq_4xx;
+  Counter* upstream_rq_5xx;
+  Counter* upstream_rq_pending_total;
+  Gauge* upstream_rq_pending_active;
+  Counter* upstream_rq_pending_overflow;
+  Counter* upstream_rq_timeout;
+  Counter* upstream_rq_rx_reset;
+  Counter* upstream_rq_tx_reset;
+  Counter* upstream_rq_retry;
+  Counter* upstream_rq_retry_success;
+  Counter* upstream_rq_retry_overflow;
   Gauge* membership_total;
   Gauge* membership_healthy;
+  Histogram* upstream_rq_time;  // ms, from the request sent to the response complete
+};
+
+// Circuit breaker thresholds (the DEFAULT priority), cluster-wide: all
+// workers count against the same limits, as in Envoy.
+struct CircuitBreakers {
+  uint64_t max_connections = 1024;
+  uint64_t max_pending_requests = 1024;
+  uint64_t max_requests = 1024;
+  uint64_t max_retries = 3;
 };
 
 class Cluster {
  public:
   enum class Type { kStatic, kEds, kOriginalDst };
-  enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom, kClusterProvided };
+  using LbPolicy = upstream::LbPolicy;
 
-  // Validates and compiles `config`; `stats` must outlive the cluster.
+  // Validates and compiles `config`; `stats` (and `histograms`, when given)
+  // must outlive the cluster.
   static StatusOr<std::shared_ptr<Cluster>> create(
-      const envoy::config::cluster::v3::Cluster& config, StatsStore& stats);
+      const envoy::config::cluster::v3::Cluster& config, StatsStore& stats,
+      Histograms* histograms = nullptr);
 
   const std::string& name() const { return name_; }
   Type type() const { return type_; }
-  LbPolicy lbPolicy() const { return lb_policy_; }
+  LbPolicy lbPolicy() const { return lb_config_.policy; }
+  const LbConfig& lbConfig() const { return lb_config_; }
   std::chrono::milliseconds connectTimeout() const { return connect_timeout_; }
   uint32_t bufferLimitBytes() const { return buffer_limit_bytes_; }
-  uint32_t maxConnections() const { return max_connections_; }
+  uint32_t maxConnections() const { return static_cast<uint32_t>(breakers_.max_connections); }
+  const CircuitBreakers& circuitBreakers() const { return breakers_; }
+  // Upstream HTTP connections unused this long are closed; 0: never.
+  std::chrono::milliseconds idleTimeout() const { return idle_timeout_; }
+  // Requests per upstream connection before it is closed; 0: unlimited.
+  uint32_t maxRequestsPerConnection() const { return max_requests_per_connection_; }
   const envoy::config::cluster::v3::Cluster& config() const { return config_; }
   const ClusterStats& stats() const { return stats_; }
 
   // Any thread. The current hosts; keep the pointer for the whole decision.
-  HostSetConstSharedPtr hosts() const { return std::atomic_load(&hosts_); }
+  HostSetConstSharedPtr hosts() const;
+  // Any thread. Changes whenever the host set is replaced, so a worker can
+  // keep its copy of hosts() until this moves.
+  uint64_t hostsVersion() const { return hosts_version_.load(std::memory_order_acquire); }
   // Main thread. Replaces the hosts (EDS); validation errors name the field.
   Status updateHosts(const envoy::config::endpoint::v3::ClusterLoadAssignment& assignment);
 
@@ -59,13 +108,18 @@ class Cluster {
 
   std::string name_;
   Type type_ = Type::kStatic;
-  LbPolicy lb_policy_ = LbPolicy::kRoundRobin;
+  LbConfig lb_config_;
   std::chrono::milliseconds connect_timeout_{5000};
+  std::chrono::milliseconds idle_timeout_{3600 * 1000};
+  uint32_t max_requests_per_connection_ = 0;
   uint32_t buffer_limit_bytes_ = 1024 * 1024;
-  uint32_t max_connections_ = 1024;
+  CircuitBreakers breakers_;
   envoy::config::cluster::v3::Cluster config_;
   ClusterStats stats_{};
+  std::unique_ptr<Histogram> own_histogram_;  // when no registry was given
+  mutable std::mutex hosts_lock_;             // taken only when the version moved
   HostSetConstSharedPtr hosts_;
+  std::atomic<uint64_t> hosts_version_{0};
 };
 
 using ClusterSharedPtr = std::shared_ptr<Cluster>;

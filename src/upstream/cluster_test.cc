@@ -34,7 +34,7 @@ TEST(ClusterTest, StaticClusterRoundRobins) {
   auto hosts = (*c)->hosts();
   std::vector<uint16_t> ports;
   for (int i = 0; i < 4; ++i)
-    ports.push_back(lb.chooseHost(*hosts)->address.port);
+    ports.push_back((*lb.chooseHost(*hosts))->address.port);
   EXPECT_EQ(ports, (std::vector<uint16_t>{9001, 9002, 9001, 9002}));
 }
 
@@ -52,7 +52,7 @@ TEST(ClusterTest, WeightedRoundRobinIsProportional) {
   std::map<uint16_t, int> seen;
   auto hosts = (*c)->hosts();
   for (int i = 0; i < 400; ++i)
-    seen[lb.chooseHost(*hosts)->address.port]++;
+    seen[(*lb.chooseHost(*hosts))->address.port]++;
   EXPECT_EQ(seen[1], 300);
   EXPECT_EQ(seen[2], 100);
 }

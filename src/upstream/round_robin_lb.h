@@ -10,7 +10,7 @@ namespace remora::upstream {
 
 class RoundRobinLoadBalancer : public LoadBalancer {
  public:
-  HostSharedPtr chooseHost(const HostSet& hosts) override;
+  const HostSharedPtr* chooseHost(const HostSet& hosts) override;
 
  private:
   size_t next_ = 0;

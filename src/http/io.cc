@@ -1,0 +1,166 @@
+#include "http/io.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <ctime>
+
+namespace remora::http {
+
+IoStatus readOnce(int fd, Buffer& buffer, size_t max) {
+  Buffer::Room room = buffer.reserve(1);
+  size_t want = room.size < max ? room.size : max;
+  while (true) {
+    ssize_t n = ::recv(fd, room.data, want, 0);
+    if (n > 0) {
+      buffer.commit(static_cast<size_t>(n));
+      return IoStatus{IoResult::kOk, 0, static_cast<size_t>(n)};
+    }
+    buffer.commit(0);
+    if (n == 0) return IoStatus{IoResult::kEof, 0, 0};
+    if (errno == EINTR) {
+      room = buffer.reserve(1);
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus{IoResult::kAgain, 0, 0};
+    return IoStatus{IoResult::kError, errno, 0};
+  }
+}
+
+IoStatus writeSome(int fd, Buffer& buffer) {
+  size_t total = 0;
+  while (!buffer.empty()) {
+    iovec iov[16];
+    int count = buffer.fillIovec(iov, 16);
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus{IoResult::kAgain, 0, total};
+      return IoStatus{IoResult::kError, errno, total};
+    }
+    buffer.drain(static_cast<size_t>(n));
+    total += static_cast<size_t>(n);
+    size_t offered = 0;
+    for (int i = 0; i < count; ++i)
+      offered += iov[i].iov_len;
+    // A short write means the socket buffer is full; asking again would only
+    // get EAGAIN.
+    if (static_cast<size_t>(n) < offered) return IoStatus{IoResult::kAgain, 0, total};
+  }
+  return IoStatus{IoResult::kOk, 0, total};
+}
+
+FlushList::Entry::~Entry() {
+  if (list_ != nullptr) list_->cancel(*this);
+}
+
+void FlushList::schedule(Entry& e) {
+  if (e.list_ != nullptr) return;
+  e.list_ = this;
+  queue_.push_back(&e);
+}
+
+void FlushList::cancel(Entry& e) {
+  if (e.list_ != this) return;
+  e.list_ = nullptr;
+  for (Entry*& q : queue_) {
+    if (q == &e) q = nullptr;
+  }
+}
+
+void FlushList::run() {
+  // Index-based: flushing one entry may schedule others (appended) or
+  // cancel some (nulled).
+  for (size_t i = 0; i < queue_.size(); ++i) {
+    Entry* e = queue_[i];
+    if (e == nullptr) continue;
+    e->list_ = nullptr;
+    queue_[i] = nullptr;
+    e->flushNow();
+  }
+  queue_.clear();
+}
+
+DeadlineTimer::DeadlineTimer(event::Dispatcher& dispatcher, std::function<void()> on_expiry)
+    : dispatcher_(dispatcher), on_expiry_(std::move(on_expiry)) {}
+
+void DeadlineTimer::arm(event::MonotonicTime deadline) {
+  deadline_ = deadline;
+  if (timer_due_ <= deadline) return;  // fires first and re-arms for the rest
+  if (!timer_) timer_ = dispatcher_.createTimer([this] { onTimer(); });
+  auto after = std::chrono::ceil<std::chrono::milliseconds>(deadline - dispatcher_.now());
+  if (after.count() < 0) after = std::chrono::milliseconds(0);
+  timer_->enable(after);
+  timer_due_ = deadline;
+}
+
+void DeadlineTimer::onTimer() {
+  timer_due_ = event::MonotonicTime::max();
+  if (deadline_ == event::MonotonicTime::max()) return;
+  if (deadline_ <= dispatcher_.now()) {
+    deadline_ = event::MonotonicTime::max();
+    on_expiry_();  // may destroy this
+    return;
+  }
+  arm(deadline_);
+}
+
+RandomGenerator::RandomGenerator(uint64_t seed) {
+  for (uint64_t& v : s_) {
+    seed += 0x9e3779b97f4a7c15ull;
+    uint64_t z = seed;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    v = z ^ (z >> 31);
+  }
+}
+
+uint64_t RandomGenerator::next() {
+  auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+void appendUuid(RandomGenerator& random, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t hi = random.next();
+  uint64_t lo = random.next();
+  // Version 4 in the 13th digit, variant 10xx in the 17th (RFC 4122 4.4).
+  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+  char buf[36];
+  int pos = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) buf[pos++] = '-';
+    uint64_t word = i < 16 ? hi : lo;
+    int shift = 60 - 4 * (i % 16);
+    buf[pos++] = kHex[(word >> shift) & 0xf];
+  }
+  out.append(buf, 36);
+}
+
+const std::string& DateCache::now() {
+  time_t t = ::time(nullptr);
+  if (t != second_) {
+    second_ = t;
+    tm g;
+    gmtime_r(&t, &g);
+    char buf[64];
+    size_t n = strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &g);
+    value_.assign(buf, n);
+  }
+  return value_;
+}
+
+}  // namespace remora::http
