@@ -4,16 +4,15 @@
 // reconnecting); what the resources mean is the owner's business, given as an
 // ApplyFn that accepts or refuses each response.
 //
-// Threads: the gRPC stream is read on a thread of the client's own. Every
-// callback and every public method runs on the owner's thread (the main
-// thread's Dispatcher); responses are posted there in arrival order. The
-// destructor stops the stream and joins the thread.
+// Thread: everything runs on the owner's Dispatcher (the main thread): the
+// stream is driven by that loop (grpc_stream.h), so callbacks and public
+// methods share one thread and need no locks.
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -21,6 +20,7 @@
 #include "envoy/config/core/v3/base.pb.h"
 #include "event/dispatcher.h"
 #include "google/protobuf/any.pb.h"
+#include "xds/grpc_stream.h"
 
 namespace remora::xds {
 
@@ -51,7 +51,7 @@ class AdsClient {
   // with the error's message as error_detail (the previous config stays).
   using ApplyFn = std::function<Status(const std::string& type_url, const std::string& version,
                                        const std::vector<google::protobuf::Any>& resources)>;
-  // Called on every stream start (true) and end (false).
+  // Called when the stream comes up (first response) and when it goes down.
   using ConnectionFn = std::function<void(bool connected)>;
 
   AdsClient(event::Dispatcher& owner, Options options, ApplyFn apply, ConnectionFn on_connection);
@@ -67,13 +67,33 @@ class AdsClient {
   void subscribe(const std::string& type_url, std::vector<std::string> names,
                  bool wildcard = false);
 
-  bool connected() const;
-  std::vector<TypeState> state() const;
+  bool connected() const { return connected_; }
+  const std::vector<TypeState>& state() const { return types_; }
+  const std::string& target() const { return options_.target; }
+  // Why the last stream ended ("14 connection refused", "3 malformed node
+  // id ..."), empty while the first one is up.
+  const std::string& lastStreamError() const { return last_stream_error_; }
 
  private:
-  class Stream;
-  struct Shared;
-  std::shared_ptr<Shared> shared_;
+  TypeState* find(const std::string& type_url);
+  void connect();
+  void send(const TypeState& t, const std::string& version, const std::string& nonce,
+            const std::string* error);
+  void onMessage(std::string_view bytes);
+  void onClose(int grpc_status, const std::string& message);
+
+  event::Dispatcher& owner_;
+  const Options options_;
+  const ApplyFn apply_;
+  const ConnectionFn on_connection_;
+  std::vector<TypeState> types_;  // in subscription order
+  std::unique_ptr<GrpcStream> stream_;
+  bool node_sent_ = false;  // on the current stream
+  bool connected_ = false;
+  std::string last_stream_error_;
+  std::unique_ptr<event::Timer> retry_timer_;
+  std::chrono::milliseconds backoff_;
+  std::mt19937_64 random_{std::random_device{}()};
 };
 
 }  // namespace remora::xds

@@ -31,8 +31,9 @@ class FakeAds final : public AggregatedDiscoveryService::Service {
       grpc::ServerReaderWriter<DiscoveryResponse, DiscoveryRequest>* stream) override {
     {
       std::lock_guard<std::mutex> g(lock_);
-      stream_ = stream;
       ++streams_;
+      if (!reject_with_.empty()) return grpc::Status(grpc::INVALID_ARGUMENT, reject_with_);
+      stream_ = stream;
     }
     changed_.notify_all();
     DiscoveryRequest req;
@@ -75,12 +76,20 @@ class FakeAds final : public AggregatedDiscoveryService::Service {
     return streams_;
   }
 
+  // Every new stream is refused with this message (a control plane that
+  // does not accept the node, say).
+  void rejectStreams(std::string message) {
+    std::lock_guard<std::mutex> g(lock_);
+    reject_with_ = std::move(message);
+  }
+
  private:
   std::mutex lock_;
   std::condition_variable changed_;
   grpc::ServerReaderWriter<DiscoveryResponse, DiscoveryRequest>* stream_ = nullptr;
   std::deque<DiscoveryRequest> requests_;
   int streams_ = 0;
+  std::string reject_with_;
 };
 
 class AdsClientTest : public ::testing::Test {
@@ -279,6 +288,39 @@ TEST_F(AdsClientTest, KeepsTryingWhileNoControlPlaneAnswers) {
   auto cds = service_->nextRequest();
   ASSERT_TRUE(cds);
   EXPECT_EQ(cds->type_url(), kClusterType);
+}
+
+TEST_F(AdsClientTest, LargePushesArriveWhole) {
+  startClient();
+  service_->nextRequest();
+  service_->nextRequest();
+  // ~6 MB in one response: far past HTTP/2's default 64 KiB window.
+  std::vector<google::protobuf::Any> many;
+  for (int i = 0; i < 3000; ++i) {
+    envoy::config::cluster::v3::Cluster c;
+    c.set_name("outbound|9080||svc-" + std::to_string(i) + ".default.svc.cluster.local" +
+               std::string(2000, 'x'));
+    many.emplace_back().PackFrom(c);
+  }
+  ASSERT_TRUE(service_->respond(std::string(kClusterType), "big", "n1", many));
+  auto ack = service_->nextRequest();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->version_info(), "big");
+  EXPECT_EQ(onOwner([this] { return applied_; }),
+            std::vector<std::string>{std::string(kClusterType) + "@big#3000"});
+}
+
+TEST_F(AdsClientTest, AStreamRefusedByTheServerIsReportedAndRetried) {
+  service_->rejectStreams(
+      "malformed node id \"x\": want sidecar~IP~pod.ns~ns.svc.cluster.local (100% é)");
+  startClient();
+  for (int i = 0; i < 100 && service_->streams() < 2; ++i)
+    std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_GE(service_->streams(), 2);  // it keeps trying, with backoff
+  std::string error = onOwner([this] { return client_->lastStreamError(); });
+  EXPECT_EQ(error,
+            "3 malformed node id \"x\": want sidecar~IP~pod.ns~ns.svc.cluster.local (100% é)");
+  EXPECT_FALSE(onOwner([this] { return client_->connected(); }));
 }
 
 }  // namespace
