@@ -71,7 +71,9 @@ class ConnectionManager::ActiveStream : public StreamDecoder,
   void sendLocalReply(uint32_t status, std::string_view body, uint32_t flags,
                       std::string_view details,
                       const std::function<void(HeaderMap&)>& modify = nullptr) override;
-  void resetStream() override { resetWithFlags(kLocalReset, "reset"); }
+  // The filter asking has set its flags (Envoy: "200 UC" for an upstream
+  // that died mid-response), so none is added here.
+  void resetStream() override { resetWithFlags(0, "reset"); }
   void readDisableDownstream(bool disable) override {
     if (disable != downstream_read_disabled_) {
       downstream_read_disabled_ = disable;
@@ -543,7 +545,11 @@ ConnectionManager::ConnectionManager(std::shared_ptr<const ConnectionManagerConf
       info_(std::move(info)),
       on_close_(std::move(on_close)),
       codec_(*this, config_->codec),
-      timer_(worker.dispatcher, [this] { onTimer(); }) {
+      timer_(worker.dispatcher, [this] {
+        FlushList& flush = worker_.flush;
+        onTimer();
+        flush.run();  // timers are not socket events: write what this produced
+      }) {
   config_->stats.downstream_cx_total->inc();
   config_->stats.downstream_cx_active->inc();
 }

@@ -96,6 +96,8 @@ RouterContext::RouterContext(const HttpConnectionManagerConfig& config, WorkerCo
           timed_ = nullptr;
           f->onTimeout();
         }
+        // Timers are not socket events: write what the timeout produced.
+        worker_.flushList().run();
       }) {}
 
 const router::RouteTable* RouterContext::routeTable() {
@@ -462,7 +464,11 @@ void RouterFilter::scheduleRetry() {
   ceiling = std::min<uint64_t>(ceiling, static_cast<uint64_t>(p.back_off_max.count()));
   uint64_t wait = ceiling == 0 ? 0 : ctx_.random().next() % (ceiling + 1);
   if (!retry_timer_) {
-    retry_timer_ = ctx_.worker().dispatcher().createTimer([this] { startAttempt(); });
+    retry_timer_ = ctx_.worker().dispatcher().createTimer([this] {
+      WorkerContext& worker = ctx_.worker();
+      startAttempt();
+      worker.flushList().run();
+    });
   }
   retry_timer_->enable(std::chrono::milliseconds(wait));
 }
@@ -521,7 +527,9 @@ void RouterFilter::upstreamFailure(uint32_t status, uint32_t flags, std::string_
   ctx_.disarmTimeout(*this);
   if (response_started_) {
     // Part of the response went out: all we can do is cut the stream.
-    callbacks_->streamInfo().setFlag(static_cast<http::ResponseFlag>(flags));
+    http::StreamInfo& info = callbacks_->streamInfo();
+    info.response_flags |= flags;
+    info.response_code_details = "upstream_reset_after_response_started";
     callbacks_->resetStream();
     return;
   }

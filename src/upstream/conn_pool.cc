@@ -40,7 +40,11 @@ class PooledConnection : public PoolStream,
   void start(bool connected) {
     event_ = pool_.context_.dispatcher.createFileEvent(
         fd_.get(), [this](uint32_t ready) { onEvent(ready); }, event::kWrite);
-    connect_timer_ = pool_.context_.dispatcher.createTimer([this] { onConnectTimeout(); });
+    connect_timer_ = pool_.context_.dispatcher.createTimer([this] {
+      http::FlushList& flush = pool_.context_.flush;
+      onConnectTimeout();
+      flush.run();  // the failed requests' local replies
+    });
     connect_timer_->enable(cluster_->connectTimeout());
     if (connected) onConnectDone();
   }
