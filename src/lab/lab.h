@@ -1,0 +1,92 @@
+// The lab: pods on one machine (DESIGN.md, "Pods on one machine"). `up` turns
+// a LabSpec into network namespaces on a bridge, with hosts files, capture
+// rules, a sidecar and the pod's containers; `down` removes exactly that.
+// See docs/lab.md for the topology.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "lab/spec.h"
+#include "lab/state.h"
+
+namespace remora::lab {
+
+// The binaries the lab runs.
+struct Tools {
+  std::string init;   // remora-init
+  std::string proxy;  // remora-proxy
+  // Put first on the containers' PATH, so a lab file can say `remora-app`.
+  std::vector<std::string> path_dirs;
+};
+
+// Finds remora-init, remora-proxy and remora-app in `bin_dir` if given, else
+// beside `self_exe` (installed side by side, or the build tree's
+// apps/<name>/<name>), else in PATH. remora-app is optional.
+StatusOr<Tools> findTools(const std::string& self_exe, const std::string& bin_dir);
+
+inline constexpr const char* kDefaultLabName = "remora";
+inline constexpr const char* kDefaultStateRoot = "/run/remora-lab";
+
+struct LabOptions {
+  std::string name = kDefaultLabName;  // names the hub namespace and prefixes the pods'
+  std::string state_root = kDefaultStateRoot;
+  Tools tools;
+  std::chrono::milliseconds ready_timeout{15000};  // per wait: proxy /ready, container ports
+  // Set (by a signal handler) to make `up` stop at the next step and undo it.
+  const std::atomic<bool>* interrupted = nullptr;
+  // Told one line per step; may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+// Names, as `ip netns list` shows them: the hub holding the bridge is the lab's
+// name; a pod's namespace is "<lab>-<pod>".
+std::string podNetns(const std::string& lab, const std::string& pod);
+std::string stateDir(const LabOptions& options);
+
+// Brings the lab up. Refused if this lab is already up (or half up), if not
+// root, or if a namespace or /etc/netns entry it would make already exists.
+// On any failure everything made so far is removed again.
+Status labUp(const LabSpec& spec, const std::string& file, const LabOptions& options);
+
+// Stops every process the lab started, deletes its namespaces (with their
+// links and rules), /etc/netns entries and state. Goes on past errors and
+// reports them all; the state stays while something could not be removed.
+Status labDown(const LabOptions& options);
+
+struct ProcessStatus {
+  std::string role;
+  pid_t pid = 0;
+  bool running = false;
+};
+
+struct PodStatus {
+  PodRecord pod;
+  std::string health;  // "ready", "proxy not ready", "proxy exited", "container exited", "running"
+  std::vector<ProcessStatus> processes;
+};
+
+struct LabStatus {
+  std::string name;
+  std::string file;
+  std::string phase;
+  std::string pod_cidr;
+  std::string service_cidr;
+  std::vector<PodStatus> pods;
+  std::vector<ServiceRecord> services;
+};
+
+StatusOr<LabStatus> labStatus(const LabOptions& options);
+// A table for people.
+std::string formatStatus(const LabStatus& status);
+
+// The command line that runs `command` inside a pod: ["ip", "netns", "exec",
+// "<lab>-<pod>", ...]. NotFound if the lab or the pod does not exist.
+StatusOr<std::vector<std::string>> execCommand(const LabOptions& options, const std::string& pod,
+                                               const std::vector<std::string>& command);
+
+}  // namespace remora::lab
