@@ -648,7 +648,16 @@ StatusOr<std::vector<std::string>> execCommand(const LabOptions& options, const 
   for (const PodRecord& p : state.pods) {
     if (p.name == pod) {
       if (!netnsExists(p.netns)) return notFoundError("pod " + pod + " has no namespace (yet)");
-      std::vector<std::string> argv = {"ip", "netns", "exec", p.netns};
+      // The pod's own variables, as `kubectl exec` gives the container's.
+      std::vector<std::string> argv = {"ip",
+                                       "netns",
+                                       "exec",
+                                       p.netns,
+                                       "env",
+                                       "--",
+                                       "POD_NAME=" + p.name,
+                                       "POD_NAMESPACE=" + p.ns,
+                                       "POD_IP=" + p.ip};
       argv.insert(argv.end(), command.begin(), command.end());
       return argv;
     }

@@ -85,7 +85,8 @@ StatusOr<LabStatus> labStatus(const LabOptions& options);
 std::string formatStatus(const LabStatus& status);
 
 // The command line that runs `command` inside a pod: ["ip", "netns", "exec",
-// "<lab>-<pod>", ...]. NotFound if the lab or the pod does not exist.
+// "<lab>-<pod>", "env", "--", "POD_NAME=...", "POD_NAMESPACE=...",
+// "POD_IP=...", ...]. NotFound if the lab or the pod does not exist.
 StatusOr<std::vector<std::string>> execCommand(const LabOptions& options, const std::string& pod,
                                                const std::vector<std::string>& command);
 

@@ -97,7 +97,7 @@ int runStatus(const LabFlags& f) {
   auto st = labStatus(optionsFrom(f));
   if (!st.ok()) return fail("lab status", st.status());
   std::fputs(formatStatus(*st).c_str(), stdout);
-  bool healthy = true;
+  bool healthy = st->phase == "up";  // a half-up lab is not healthy, however its pods are
   for (const auto& p : st->pods)
     healthy = healthy && (p.health == "ready" || p.health == "running");
   return healthy ? ctl::kExitOk : ctl::kExitFailed;
@@ -156,7 +156,8 @@ void addLabCommand(ctl::CommandLine& cli) {
   down->callback([&cli, flags] { cli.setAction([flags] { return runDown(*flags); }); });
 
   CLI::App* status = lab->add_subcommand(
-      "status", "List pods, IPs, processes and health (exit 1 if a pod is unhealthy)");
+      "status",
+      "List pods, IPs, processes and health (exit 1 if a pod is unhealthy or the lab half up)");
   status->fallthrough();  // --name and --state-dir may follow the subcommand
   status->callback([&cli, flags] { cli.setAction([flags] { return runStatus(*flags); }); });
 

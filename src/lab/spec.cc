@@ -570,10 +570,12 @@ std::string hostsFileFor(const LabSpec& spec, const Pod& pod) {
     if (s.ns == pod.ns) out += s.name + " ";
     out += s.name + "." + s.ns + " " + s.name + "." + s.ns + ".svc " + fqdn + "\n";
   }
-  // The pod's own name last: where a pod is named like a Service (easy in a
-  // lab, rare in Kubernetes with its generated pod names), the first line
-  // wins and the name means the Service, as the pod's app expects.
-  out += pod.ip.toString() + "\t" + pod.name + "\n";
+  // The pod's own name, unless a Service has it (easy in a lab, rare in
+  // Kubernetes with its generated pod names): getaddrinfo would list both and
+  // prefer the pod's own, nearer address, and the app would bypass its proxy.
+  bool taken = std::any_of(spec.services.begin(), spec.services.end(),
+                           [&](const Service& s) { return s.ns == pod.ns && s.name == pod.name; });
+  if (!taken) out += pod.ip.toString() + "\t" + pod.name + "\n";
   return out;
 }
 

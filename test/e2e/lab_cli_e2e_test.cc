@@ -49,8 +49,11 @@ TEST_F(LabCliTest, UpStatusExecDown) {
             0)
       << out;
   EXPECT_THAT(out, ::testing::ContainsRegex("^10\\.96\\."));
-  EXPECT_EQ(remoractl({"lab", "exec", "--name", name_, "client", "--", "sh", "-c", "exit 7"}, &out),
+  EXPECT_EQ(remoractl({"lab", "exec", "--name", name_, "client", "--", "sh", "-c",
+                       "echo $POD_NAME $POD_IP; exit 7"},
+                      &out),
             7);
+  EXPECT_EQ(out, "client " + ip("client") + "\n");
   EXPECT_EQ(remoractl({"lab", "exec", "--name", name_, "nobody", "--", "true"}, &out), 1);
   EXPECT_THAT(out, HasSubstr("has no pod \"nobody\" (pods: client, productpage, reviews-v1)"));
 
@@ -121,6 +124,49 @@ spec:
   EXPECT_EQ(before_, after) << describeDifference(before_, after);
   struct stat st;
   EXPECT_NE(::stat(lab::stateDir(options()).c_str(), &st), 0);
+}
+
+TEST_F(LabCliTest, AKilledUpLeavesAJournalThatDownCleansUp) {
+  // SIGKILL leaves `up` no chance to undo anything: the journal is all
+  // there is. `up` must then refuse, and `down` remove everything.
+  std::string file = writeTempFile("killed-" + name_ + ".yaml", labYaml(R"(
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: stuck }
+spec:
+  containers:
+  - command: [sleep, infinity]
+    ports: [{ containerPort: 9999 }]
+)"));
+  ChildProcess up;
+  ASSERT_TRUE(
+      up.start({binaryPath("remoractl"), "lab", "up", file, "--name", name_, "--timeout", "120"}));
+  bool waiting = false;
+  for (int i = 0; i < 600 && !waiting && up.running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    waiting = up.output().find("to accept on 127.0.0.1:9999") != std::string::npos;
+  }
+  if (up.output().find("cannot create a Linux bridge") != std::string::npos) {
+    GTEST_SKIP() << "this kernel cannot create a Linux bridge (bridge module)";
+  }
+  ASSERT_TRUE(waiting) << up.output();
+  up.signal(SIGKILL);
+  up.wait(std::chrono::seconds(10));
+  up_ = true;  // TearDown's labDown is the fallback if the CLI's fails
+  std::string out;
+  EXPECT_EQ(remoractl({"lab", "up", file, "--name", name_}, &out), 1);
+  EXPECT_THAT(out, HasSubstr("lab " + name_ + " is half up"));
+  EXPECT_EQ(remoractl({"lab", "status", "--name", name_}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("): creating;"));
+  EXPECT_EQ(remoractl({"lab", "down", "--name", name_}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("stopping proxy of pod productpage"));
+  up_ = false;
+  MachineSnapshot after = snapshot();
+  EXPECT_EQ(before_, after) << describeDifference(before_, after);
+  for (const char* pod : {"client", "productpage", "reviews-v1", "stuck"}) {
+    EXPECT_FALSE(lab::netnsExists(netns(pod))) << pod;
+  }
 }
 
 }  // namespace

@@ -82,6 +82,28 @@ TEST_F(LabTest, OutboundToAClusterIpGoesThroughBothProxiesWithoutALoop) {
   EXPECT_EQ(natPackets("reviews-v1", "REMORA_REDIRECT"), 0);
 }
 
+TEST_F(LabTest, CallingItsOwnServiceGoesOutAndBackInThroughTheProxy) {
+  // The seed's first ISTIO_OUTPUT rule: productpage's app calls the
+  // productpage Service; its proxy picks productpage's own pod IP; that
+  // connection (UID 1337, over lo, not to 127.0.0.1) must enter the inbound
+  // path instead of reaching the app unproxied or looping.
+  upOrFail();
+  std::string productpage = ip("productpage");
+  auto st = lab::labStatus(options());
+  ASSERT_TRUE(st.ok());
+  std::string vip = st->services[0].cluster_ip;  // productpage
+  auto r = get("productpage", vip + ":9080", "/self-via-service");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(jsonField(r->body, "path"), "/self-via-service");
+  EXPECT_THAT(jsonField(r->body, "peer"), StartsWith("127.0.0.1:"));
+  EXPECT_EQ(stat("productpage", "listener." + vip + "_9080.downstream_cx_total"), 1);
+  EXPECT_EQ(stat("productpage", "listener." + productpage + "_9080.downstream_cx_total"), 1);
+  EXPECT_EQ(natPackets("productpage", "REMORA_IN_REDIRECT"), 1);
+  // Two outbound captures: this call and the app's call to reviews.
+  EXPECT_EQ(natPackets("productpage", "REMORA_REDIRECT"), 2);
+}
+
 TEST_F(LabTest, NothingAnswersAClusterIpWithoutTheProxy) {
   upOrFail();
   auto st = lab::labStatus(options());
