@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common/logging.h"
+#include "pilot/debug/configz.h"
 #include "pilot/model/config_store.h"
 #include "pilot/model/snapshot.h"
 #include "pilot/source/config_watcher.h"
@@ -58,6 +59,13 @@ int pilotMain(int argc, char** argv) {
       "Istio MeshConfig YAML (default: ConfigMap istio-system/istio in the folder, else defaults)");
   app.add_option("-l,--log-level", log_level, "trace, debug, info, warning, error, critical, off");
 
+  auto* configz = app.add_subcommand(
+      "configz",
+      "print what pilot accepts and refuses in a folder (its /debug/configz page), then exit");
+  configz->add_option("--config-dir", config_dir, "folder of Kubernetes and Istio YAML")
+      ->required();
+  configz->add_option("--mesh-config", mesh_config, "Istio MeshConfig YAML");
+
   auto* translate =
       app.add_subcommand("translate", "print the xDS resources one proxy would get, then exit");
   std::string proxy, type_name;
@@ -75,6 +83,10 @@ int pilotMain(int argc, char** argv) {
   if (auto s = setLogLevel(log_level); !s.ok()) {
     std::cerr << s.message() << "\n";
     return 2;
+  }
+  if (configz->parsed()) {
+    std::cout << renderConfigz(*MeshSnapshot::build(loadConfigDir(config_dir, mesh_config)));
+    return 0;
   }
   if (translate->parsed()) {
     std::optional<ResourceType> type;

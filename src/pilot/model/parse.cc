@@ -324,7 +324,7 @@ void parseService(MapReader& top, FieldErrors* e, K8sService* svc) {
     }
     if (readString(p.take("protocol"), p.child("protocol"), e, &port.protocol) &&
         port.protocol != "TCP" && port.protocol != "UDP" && port.protocol != "SCTP") {
-      e->fail(pn, p.child("protocol"), "must be TCP, UDP or SCTP");
+      e->fail(p.take("protocol"), p.child("protocol"), "must be TCP, UDP or SCTP");
     }
     readString(p.take("appProtocol"), p.child("appProtocol"), e, &port.app_protocol);
     p.ignore({"nodePort"});
@@ -751,7 +751,9 @@ void readTrafficPolicy(const YAML::Node& n, const std::string& path, FieldErrors
                 &v)) {
       tp.max_requests_per_connection = v;
     }
-    http.refuseUnsupported({"http2MaxRequests", "maxRetries", "idleTimeout", "h2UpgradePolicy",
+    if (readDuration(http.take("idleTimeout"), http.child("idleTimeout"), e, &ms))
+      tp.idle_timeout_ms = ms;
+    http.refuseUnsupported({"http2MaxRequests", "maxRetries", "h2UpgradePolicy",
                             "useClientProtocol", "maxConcurrentStreams"});
     http.finish();
     p.finish();
@@ -843,7 +845,7 @@ void parseServiceEntry(MapReader& top, FieldErrors* e, ServiceEntry* se) {
     if (location == "MESH_INTERNAL") {
       se->location = ServiceEntry::Location::kMeshInternal;
     } else if (location != "MESH_EXTERNAL") {
-      e->fail(spec_node, "spec.location", "must be MESH_EXTERNAL or MESH_INTERNAL");
+      e->fail(spec.take("location"), "spec.location", "must be MESH_EXTERNAL or MESH_INTERNAL");
     }
   }
   std::string resolution;
@@ -851,10 +853,10 @@ void parseServiceEntry(MapReader& top, FieldErrors* e, ServiceEntry* se) {
     if (resolution == "STATIC") {
       se->resolution = ServiceEntry::Resolution::kStatic;
     } else if (resolution == "DNS" || resolution == "DNS_ROUND_ROBIN") {
-      e->fail(spec_node, "spec.resolution",
+      e->fail(spec.take("resolution"), "spec.resolution",
               "resolution " + resolution + " is not supported yet (use STATIC or NONE)");
     } else if (resolution != "NONE") {
-      e->fail(spec_node, "spec.resolution", "must be NONE or STATIC");
+      e->fail(spec.take("resolution"), "spec.resolution", "must be NONE or STATIC");
     }
   }
   forEach(
@@ -913,7 +915,7 @@ void readMeshFields(const YAML::Node& n, const std::string& path, FieldErrors* e
     } else if (mode == "ALLOW_ANY") {
       mc->outbound_policy = MeshConfig::OutboundPolicy::kAllowAny;
     } else {
-      e->fail(n, otp.child("mode"), "must be ALLOW_ANY or REGISTRY_ONLY");
+      e->fail(otp.take("mode"), otp.child("mode"), "must be ALLOW_ANY or REGISTRY_ONLY");
     }
   }
   otp.refuseUnsupported({"egressProxy"});
@@ -921,11 +923,18 @@ void readMeshFields(const YAML::Node& n, const std::string& path, FieldErrors* e
   readString(m.take("trustDomain"), m.child("trustDomain"), e, &mc->trust_domain);
   if (readString(m.take("domainSuffix"), m.child("domainSuffix"), e, &mc->domain_suffix) &&
       !isValidHostName(mc->domain_suffix, false)) {
-    e->fail(n, m.child("domainSuffix"), "\"" + mc->domain_suffix + "\" is not a valid domain");
+    e->fail(m.take("domainSuffix"), m.child("domainSuffix"),
+            "\"" + mc->domain_suffix + "\" is not a valid domain");
   }
   readString(m.take("rootNamespace"), m.child("rootNamespace"), e, &mc->root_namespace);
   readDuration(m.take("connectTimeout"), m.child("connectTimeout"), e, &mc->connect_timeout_ms);
   readPort(m.take("proxyListenPort"), m.child("proxyListenPort"), e, &mc->proxy_listen_port);
+  readPort(m.take("proxyInboundListenPort"), m.child("proxyInboundListenPort"), e,
+           &mc->proxy_inbound_listen_port);
+  if (!e->failed() && mc->proxy_inbound_listen_port == mc->proxy_listen_port) {
+    e->fail(m.take("proxyInboundListenPort"), m.child("proxyInboundListenPort"),
+            "must differ from proxyListenPort (leave it out for the seed's single-port layout)");
+  }
   // Fields that only matter to parts remora does not have (telemetry, CA,
   // ingress) are accepted so an existing istio ConfigMap loads unchanged.
   m.ignore({"defaultConfig",

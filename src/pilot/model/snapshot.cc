@@ -100,7 +100,8 @@ void MeshSnapshot::index() {
   const MeshConfig& m = config_.mesh;
   h = fnv1a(std::to_string(static_cast<int>(m.outbound_policy)) + m.trust_domain + m.domain_suffix +
                 m.root_namespace + std::to_string(m.connect_timeout_ms) +
-                std::to_string(m.proxy_listen_port),
+                std::to_string(m.proxy_listen_port) + "/" +
+                std::to_string(m.proxy_inbound_listen_port),
             h);
   config_hash_ = h;
 }

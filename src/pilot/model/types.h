@@ -194,6 +194,7 @@ struct TrafficPolicy {
   std::optional<int64_t> connect_timeout_ms;
   std::optional<uint32_t> http1_max_pending_requests;
   std::optional<uint32_t> max_requests_per_connection;
+  std::optional<int64_t> idle_timeout_ms;  // connectionPool.http.idleTimeout
 };
 
 struct Subset {
@@ -250,6 +251,11 @@ struct MeshConfig {
   // The seed's value (Istio 1.0); modern Istio defaults to 10 s.
   int64_t connect_timeout_ms = 1000;
   uint32_t proxy_listen_port = 15001;
+  // Where remora-init sends inbound connections. 0 is the seed's layout
+  // (inbound arrives at proxy_listen_port too, like outbound); Istio's modern
+  // layout (remora-init -z 15006) needs 15006, which adds a `virtualInbound`
+  // listener there that hands connections to the `<podIP>_<port>` listeners.
+  uint32_t proxy_inbound_listen_port = 0;
 };
 
 }  // namespace remora::pilot

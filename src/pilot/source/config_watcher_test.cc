@@ -1,1 +1,208 @@
+#include "pilot/source/config_watcher.h"
+
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "pilot/source/debouncer.h"
+
+namespace remora::pilot {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = Debouncer::Clock;
+
+TEST(PilotDebouncer, FiresAfterTheQuietPeriod) {
+  Debouncer d(milliseconds(100), milliseconds(10000));
+  Clock::time_point t0{};
+  EXPECT_FALSE(d.pending());
+  EXPECT_FALSE(d.due(t0));
+  d.onEvent(t0);
+  EXPECT_TRUE(d.pending());
+  EXPECT_FALSE(d.due(t0 + milliseconds(99)));
+  EXPECT_TRUE(d.due(t0 + milliseconds(100)));
+  d.reset();
+  EXPECT_FALSE(d.due(t0 + milliseconds(200)));
+}
+
+TEST(PilotDebouncer, EachEventRestartsTheQuietPeriod) {
+  Debouncer d(milliseconds(100), milliseconds(10000));
+  Clock::time_point t0{};
+  d.onEvent(t0);
+  d.onEvent(t0 + milliseconds(80));
+  EXPECT_FALSE(d.due(t0 + milliseconds(150)));
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(180));
+  EXPECT_TRUE(d.due(t0 + milliseconds(180)));
+}
+
+TEST(PilotDebouncer, NeverWaitsLongerThanTheMaximum) {
+  Debouncer d(milliseconds(100), milliseconds(10000));
+  Clock::time_point t0{};
+  // A file rewritten every 50 ms never leaves 100 ms of quiet.
+  for (int ms = 0; ms < 9990; ms += 50) {
+    d.onEvent(t0 + milliseconds(ms));
+    ASSERT_FALSE(d.due(t0 + milliseconds(ms))) << ms;
+  }
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(10000));
+  EXPECT_TRUE(d.due(t0 + milliseconds(10000)));
+  // The next burst starts its own maximum.
+  d.reset();
+  d.onEvent(t0 + milliseconds(10010));
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(10110));
+}
+
+// Runs a ConfigWatcher on a temporary folder in a thread and records every
+// snapshot it publishes.
+class PilotConfigWatcher : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/remora-pilot-watch-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void start(milliseconds quiet, milliseconds max_wait) {
+    watcher_ = std::make_unique<ConfigWatcher>(
+        dir_, "",
+        [this](std::shared_ptr<const MeshSnapshot> s) {
+          std::lock_guard<std::mutex> lock(mu_);
+          snapshots_.push_back(std::move(s));
+          cv_.notify_all();
+        },
+        quiet, max_wait);
+    thread_ = std::thread([this] { status_ = watcher_->run([this] { return stop_.load(); }); });
+  }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
+  std::string service(const std::string& name) {
+    return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name +
+           "}\nspec: {ports: [{port: 80}]}\n";
+  }
+
+  // Waits until `n` snapshots were published (false on timeout).
+  bool waitFor(size_t n, milliseconds timeout = milliseconds(5000)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return snapshots_.size() >= n; });
+  }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return snapshots_.size();
+  }
+  std::shared_ptr<const MeshSnapshot> last() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return snapshots_.back();
+  }
+
+  std::string dir_;
+  std::unique_ptr<ConfigWatcher> watcher_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  Status status_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<const MeshSnapshot>> snapshots_;
+};
+
+TEST_F(PilotConfigWatcher, PublishesTheFolderThenEachChange) {
+  write("a.yaml", service("a"));
+  start(milliseconds(50), milliseconds(2000));
+  ASSERT_TRUE(waitFor(1));
+  EXPECT_EQ(last()->version(), 1u);
+  EXPECT_EQ(last()->services().size(), 1u);
+  EXPECT_EQ(watcher_->current(), last());
+
+  write("b.yml", service("b"));
+  ASSERT_TRUE(waitFor(2));
+  EXPECT_EQ(last()->version(), 2u);
+  EXPECT_EQ(last()->services().size(), 2u);
+
+  std::filesystem::remove(dir_ + "/a.yaml");
+  ASSERT_TRUE(waitFor(3));
+  ASSERT_EQ(last()->services().size(), 1u);
+  EXPECT_EQ(last()->services()[0].name, "b");
+  stop();
+  EXPECT_TRUE(status_.ok()) << status_.toString();
+}
+
+TEST_F(PilotConfigWatcher, ABadEditIsRefusedAndTheRestKeepsServing) {
+  write("a.yaml", service("a"));
+  write("b.yaml", service("b"));
+  start(milliseconds(50), milliseconds(2000));
+  ASSERT_TRUE(waitFor(1));
+  write("b.yaml", service("b") + "bogus: true\n");
+  ASSERT_TRUE(waitFor(2));
+  auto s = last();
+  ASSERT_EQ(s->refusals().size(), 1u);
+  EXPECT_EQ(s->refusals()[0].toString(),
+            "b.yaml:5: document 0: Service default/b: bogus: unknown field");
+  ASSERT_EQ(s->services().size(), 1u);
+  EXPECT_EQ(s->services()[0].name, "a");
+}
+
+TEST_F(PilotConfigWatcher, ABurstOfWritesGivesOneSnapshot) {
+  start(milliseconds(300), milliseconds(10000));
+  ASSERT_TRUE(waitFor(1));
+  for (int i = 0; i < 5; ++i) {
+    write("a.yaml", service("a" + std::to_string(i)));
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(waitFor(2));
+  std::this_thread::sleep_for(milliseconds(600));
+  EXPECT_EQ(count(), 2u);
+  EXPECT_EQ(last()->services().at(0).name, "a4");
+}
+
+TEST_F(PilotConfigWatcher, OtherFilesAreIgnoredAndRenamesCount) {
+  start(milliseconds(50), milliseconds(2000));
+  ASSERT_TRUE(waitFor(1));
+  write("notes.txt", "not config");
+  write("a.yaml.tmp", service("a"));
+  std::this_thread::sleep_for(milliseconds(400));
+  EXPECT_EQ(count(), 1u);
+  // Editors and `kubectl`-like tools save by renaming a finished file in.
+  std::filesystem::rename(dir_ + "/a.yaml.tmp", dir_ + "/a.yaml");
+  ASSERT_TRUE(waitFor(2));
+  EXPECT_EQ(last()->services().size(), 1u);
+}
+
+TEST_F(PilotConfigWatcher, ContinuousChangesStillPublishWithinTheMaximumWait) {
+  start(milliseconds(400), milliseconds(300));
+  ASSERT_TRUE(waitFor(1));
+  // Writes every 50 ms never leave 400 ms of quiet; only the maximum wait
+  // gets snapshots out while they go on.
+  auto end = Clock::now() + milliseconds(1500);
+  int i = 0;
+  while (Clock::now() < end) {
+    write("a.yaml", service("a" + std::to_string(i++)));
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_GE(count(), 3u);
+}
+
+TEST_F(PilotConfigWatcher, MissingFolderFailsToStart) {
+  std::filesystem::remove_all(dir_);
+  start(milliseconds(50), milliseconds(100));
+  thread_.join();
+  EXPECT_FALSE(status_.ok());
+  EXPECT_NE(status_.message().find("inotify_add_watch " + dir_), std::string::npos)
+      << status_.toString();
+}
+
+}  // namespace
+}  // namespace remora::pilot

@@ -42,6 +42,10 @@ void applyPolicy(const TrafficPolicy& p, Cluster* c) {
     c->mutable_common_http_protocol_options()->mutable_max_requests_per_connection()->set_value(
         *p.max_requests_per_connection);
   }
+  if (p.idle_timeout_ms) {
+    setDurationMs(*p.idle_timeout_ms,
+                  c->mutable_common_http_protocol_options()->mutable_idle_timeout());
+  }
   if (p.connect_timeout_ms) setDurationMs(*p.connect_timeout_ms, c->mutable_connect_timeout());
 }
 
@@ -75,6 +79,7 @@ TrafficPolicy mergeTrafficPolicy(const std::optional<TrafficPolicy>& top,
   if (subset->max_requests_per_connection) {
     out.max_requests_per_connection = subset->max_requests_per_connection;
   }
+  if (subset->idle_timeout_ms) out.idle_timeout_ms = subset->idle_timeout_ms;
   return out;
 }
 

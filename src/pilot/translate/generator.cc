@@ -14,7 +14,7 @@ namespace remora::pilot {
 ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot)
     : snapshot_(std::move(snapshot)),
       alloc_(std::make_shared<google::protobuf::Arena>()),
-      virtual_listener_(buildVirtualListener(*snapshot_, alloc_)),
+      virtual_listener_(buildVirtualListeners(*snapshot_, alloc_)),
       special_clusters_(buildSpecialClusters(*snapshot_, alloc_)) {
   for (const auto& rvs : snapshot_->virtualServices()) {
     for (const auto& rule : rvs.spec->http) {

@@ -80,31 +80,51 @@ void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
   out->mutable_typed_config()->PackFrom(tcp);
 }
 
-}  // namespace
-
-ResourceList buildVirtualListener(const MeshSnapshot& snapshot, const MessageAllocator& alloc) {
-  const MeshConfig& mesh = snapshot.mesh();
+// A listener that receives redirected connections and hands each to the
+// listener owning its original destination; `catch_all` takes the rest.
+std::shared_ptr<Listener> newCaptureListener(const std::string& name, uint32_t port,
+                                             envoy::config::core::v3::TrafficDirection direction,
+                                             const std::string& chain_prefix, const char* catch_all,
+                                             const MessageAllocator& alloc) {
   auto l = alloc.make<Listener>();
-  l->set_name("virtual");
-  setSocketAddress("0.0.0.0", mesh.proxy_listen_port, l->mutable_address());
+  l->set_name(name);
+  setSocketAddress("0.0.0.0", port, l->mutable_address());
   l->mutable_use_original_dst()->set_value(true);
-  l->set_traffic_direction(envoy::config::core::v3::OUTBOUND);
+  l->set_traffic_direction(direction);
   // A connection whose original destination is this very port (someone
   // dialling <podIP>:15001, or the proxy's own passthrough connection to an
   // unowned local port coming back) would otherwise be passed through to
   // itself forever.
   auto* guard = l->add_filter_chains();
-  guard->set_name("virtualOutbound-blackhole");
-  guard->mutable_filter_chain_match()->mutable_destination_port()->set_value(
-      mesh.proxy_listen_port);
+  guard->set_name(chain_prefix + "-blackhole");
+  guard->mutable_filter_chain_match()->mutable_destination_port()->set_value(port);
   makeTcpProxyFilter(kBlackHoleCluster, kBlackHoleCluster, guard->add_filters());
-  auto* catch_all = l->add_filter_chains();
-  catch_all->set_name("virtualOutbound-catchall-tcp");
-  const char* target = mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny
-                           ? kPassthroughCluster
-                           : kBlackHoleCluster;
-  makeTcpProxyFilter(target, target, catch_all->add_filters());
-  return {Resource(l)};
+  auto* rest = l->add_filter_chains();
+  rest->set_name(chain_prefix + "-catchall-tcp");
+  makeTcpProxyFilter(catch_all, catch_all, rest->add_filters());
+  return l;
+}
+
+}  // namespace
+
+ResourceList buildVirtualListeners(const MeshSnapshot& snapshot, const MessageAllocator& alloc) {
+  const MeshConfig& mesh = snapshot.mesh();
+  const char* outbound_target = mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny
+                                    ? kPassthroughCluster
+                                    : kBlackHoleCluster;
+  ResourceList out{Resource(newCaptureListener("virtual", mesh.proxy_listen_port,
+                                               envoy::config::core::v3::OUTBOUND, "virtualOutbound",
+                                               outbound_target, alloc))};
+  if (mesh.proxy_inbound_listen_port != 0) {
+    // Inbound to a port no service claims goes to the app unchanged: the
+    // outbound traffic policy is about what the app may call, not about who
+    // may call it.
+    out.emplace_back(newCaptureListener("virtualInbound", mesh.proxy_inbound_listen_port,
+                                        envoy::config::core::v3::INBOUND, "virtualInbound",
+                                        kPassthroughCluster, alloc));
+    sortByName(&out);
+  }
+  return out;
 }
 
 ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy) {

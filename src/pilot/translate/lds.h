@@ -10,7 +10,10 @@
 
 namespace remora::pilot {
 
-ResourceList buildVirtualListener(const MeshSnapshot& snapshot, const MessageAllocator& alloc = {});
+// `virtual` on proxyListenPort, plus `virtualInbound` on
+// proxyInboundListenPort when the mesh config sets one.
+ResourceList buildVirtualListeners(const MeshSnapshot& snapshot,
+                                   const MessageAllocator& alloc = {});
 ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy);
 // Depends on the proxy only through its namespace and labels (VirtualService
 // source matches), so ConfigGenerator caches it per namespace.
