@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "config/bootstrap.h"
 #include "init/capture_config.h"
+#include "lab/system.h"
 
 namespace remora::lab {
 namespace {
@@ -268,14 +267,6 @@ struct RawService {
   Context ctx;
 };
 
-StatusOr<std::string> readFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return notFoundError("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Status parsePod(Context ctx, const YAML::Node& doc, const std::string& base_dir,
                 std::vector<RawPod>* out) {
   REMORA_ASSIGN_OR_RETURN(Metadata m, parseMetadata(ctx, doc, "Pod", false));
@@ -327,7 +318,7 @@ Status parsePod(Context ctx, const YAML::Node& doc, const std::string& base_dir,
   if (file != m.annotations.end()) {
     std::string path = file->second;
     if (!path.empty() && path[0] != '/') path = base_dir + "/" + path;
-    auto text = readFile(path);
+    auto text = readTextFile(path);
     if (!text.ok()) return ctx.error(child(doc, "metadata"), ann_path, text.status().message());
     raw.bootstrap_template = *text;
     raw.bootstrap_source = file->second;
@@ -553,7 +544,7 @@ StatusOr<LabSpec> parseLabSpec(std::string_view text, const std::string& source,
 }
 
 StatusOr<LabSpec> loadLabSpec(const std::string& path, const Network& network) {
-  REMORA_ASSIGN_OR_RETURN(std::string text, readFile(path));
+  REMORA_ASSIGN_OR_RETURN(std::string text, readTextFile(path));
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   if (dir.empty()) dir = "/";
   return parseLabSpec(text, path, dir, network);

@@ -21,6 +21,33 @@ class LabCliTest : public LabTest {
     args.insert(args.begin(), binaryPath("remoractl"));
     return runCommand(args, out);
   }
+
+  // Starts `remoractl lab up` on the usual pods plus one whose container
+  // never opens its declared port, and returns (with the lab file's path in
+  // `file`) once `up` waits for that port: half up, every kind of thing made.
+  void startStuckUp(const std::string& tag, ChildProcess* up, std::string* file) {
+    *file = writeTempFile(tag + "-" + name_ + ".yaml", labYaml(R"(
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: stuck }
+spec:
+  containers:
+  - command: [sleep, infinity]
+    ports: [{ containerPort: 9999 }]
+)"));
+    EXPECT_TRUE(up->start(
+        {binaryPath("remoractl"), "lab", "up", *file, "--name", name_, "--timeout", "120"}));
+    bool waiting = false;
+    for (int i = 0; i < 600 && !waiting && up->running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      waiting = up->output().find("to accept on 127.0.0.1:9999") != std::string::npos;
+    }
+    if (up->output().find("cannot create a Linux bridge") != std::string::npos) {
+      GTEST_SKIP() << "this kernel cannot create a Linux bridge (bridge module)";
+    }
+    EXPECT_TRUE(waiting) << "lab up never waited for the stuck pod: " << up->output();
+  }
 };
 
 TEST_F(LabCliTest, UpStatusExecDown) {
@@ -93,28 +120,10 @@ TEST_F(LabCliTest, BadInputIsRefusedWithTheFieldAndNothingIsMade) {
 TEST_F(LabCliTest, AnInterruptedUpRemovesWhatItMade) {
   // A container that never opens its declared port keeps `up` waiting;
   // Ctrl-C (SIGINT) then must undo everything.
-  std::string file = writeTempFile("stuck-" + name_ + ".yaml", labYaml(R"(
----
-apiVersion: v1
-kind: Pod
-metadata: { name: stuck }
-spec:
-  containers:
-  - command: [sleep, infinity]
-    ports: [{ containerPort: 9999 }]
-)"));
   ChildProcess up;
-  ASSERT_TRUE(
-      up.start({binaryPath("remoractl"), "lab", "up", file, "--name", name_, "--timeout", "120"}));
-  bool waiting = false;
-  for (int i = 0; i < 600 && !waiting && up.running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    waiting = up.output().find("to accept on 127.0.0.1:9999") != std::string::npos;
-  }
-  if (up.output().find("cannot create a Linux bridge") != std::string::npos) {
-    GTEST_SKIP() << "this kernel cannot create a Linux bridge (bridge module)";
-  }
-  ASSERT_TRUE(waiting) << up.output();
+  std::string file;
+  startStuckUp("stuck", &up, &file);
+  if (IsSkipped() || HasFailure()) return;
   EXPECT_TRUE(lab::netnsExists(netns("stuck")));
   up.signal(SIGINT);
   EXPECT_EQ(up.wait(std::chrono::seconds(60)), 1) << up.output();
@@ -129,28 +138,10 @@ spec:
 TEST_F(LabCliTest, AKilledUpLeavesAJournalThatDownCleansUp) {
   // SIGKILL leaves `up` no chance to undo anything: the journal is all
   // there is. `up` must then refuse, and `down` remove everything.
-  std::string file = writeTempFile("killed-" + name_ + ".yaml", labYaml(R"(
----
-apiVersion: v1
-kind: Pod
-metadata: { name: stuck }
-spec:
-  containers:
-  - command: [sleep, infinity]
-    ports: [{ containerPort: 9999 }]
-)"));
   ChildProcess up;
-  ASSERT_TRUE(
-      up.start({binaryPath("remoractl"), "lab", "up", file, "--name", name_, "--timeout", "120"}));
-  bool waiting = false;
-  for (int i = 0; i < 600 && !waiting && up.running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    waiting = up.output().find("to accept on 127.0.0.1:9999") != std::string::npos;
-  }
-  if (up.output().find("cannot create a Linux bridge") != std::string::npos) {
-    GTEST_SKIP() << "this kernel cannot create a Linux bridge (bridge module)";
-  }
-  ASSERT_TRUE(waiting) << up.output();
+  std::string file;
+  startStuckUp("killed", &up, &file);
+  if (IsSkipped() || HasFailure()) return;
   up.signal(SIGKILL);
   up.wait(std::chrono::seconds(10));
   up_ = true;  // TearDown's labDown is the fallback if the CLI's fails

@@ -132,6 +132,14 @@ StatusOr<lab::HttpResponse> LabTest::get(const std::string& from_pod, const std:
   return result;
 }
 
+std::string LabTest::peerSeenBy(const std::string& from_pod, const std::string& to,
+                                const std::string& path) {
+  auto r = get(from_pod, to, path);
+  if (!r.ok()) return "<error: " + r.status().message() + ">";
+  if (jsonField(r->body, "path") != path) return "<wrong answer: " + r->body + ">";
+  return jsonField(r->body, "peer");
+}
+
 int64_t LabTest::stat(const std::string& pod, const std::string& name) {
   int64_t v = -2;
   Status s = lab::inNetns(

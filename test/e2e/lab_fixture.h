@@ -44,6 +44,10 @@ class LabTest : public ::testing::Test {
   // in that pod, as root: captured like the pod's app would be).
   StatusOr<lab::HttpResponse> get(const std::string& from_pod, const std::string& to,
                                   const std::string& path);
+  // The "peer" remora-app reports for that GET: who it saw connect, the
+  // proxy (127.0.0.1) or the caller; "<error: ...>" if the GET failed.
+  std::string peerSeenBy(const std::string& from_pod, const std::string& to,
+                         const std::string& path);
   // A stat of a pod's proxy (admin 127.0.0.1:15000), or -1.
   int64_t stat(const std::string& pod, const std::string& name);
   int64_t natPackets(const std::string& pod, const std::string& chain) {
