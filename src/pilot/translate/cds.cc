@@ -83,35 +83,48 @@ TrafficPolicy mergeTrafficPolicy(const std::optional<TrafficPolicy>& top,
   return out;
 }
 
-ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,
-                                   const MessageAllocator& alloc, std::vector<EdsCluster>* eds) {
+ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service& svc,
+                                     const DestinationRule* rule, const MessageAllocator& alloc) {
   const MeshConfig& mesh = snapshot.mesh();
+  ServiceClusters out;
+  std::string rule_path = rule ? "/apis/networking.istio.io/v1alpha3/namespaces/" +
+                                     rule->meta.namespace_ + "/destination-rule/" + rule->meta.name
+                               : "";
+  for (const auto& p : svc.ports) {
+    if (p.protocol == Protocol::kUdp) continue;
+    auto c = outboundCluster(svc, p.port, "", mesh, alloc);
+    if (rule) {
+      applyPolicy(mergeTrafficPolicy(rule->traffic_policy, std::nullopt), c.get());
+      setStringMetadata("istio", "config", rule_path, c->mutable_metadata());
+    }
+    out.clusters.emplace_back(c);
+    if (!svc.passthrough) out.eds.push_back({c->name(), &svc, p.port, nullptr, nullptr});
+    if (!rule) continue;
+    for (const auto& subset : rule->subsets) {
+      auto sc = outboundCluster(svc, p.port, subset.name, mesh, alloc);
+      applyPolicy(mergeTrafficPolicy(rule->traffic_policy, subset.traffic_policy), sc.get());
+      setStringMetadata("istio", "config", rule_path, sc->mutable_metadata());
+      out.clusters.emplace_back(sc);
+      if (!svc.passthrough) out.eds.push_back({sc->name(), &svc, p.port, &subset.labels, rule});
+    }
+  }
+  return out;
+}
+
+ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,
+                                   const MessageAllocator& alloc, std::vector<EdsCluster>* eds,
+                                   const ServiceClustersSource& source) {
   ResourceList out;
   std::vector<EdsCluster> targets;
   for (const auto& svc : snapshot.services()) {
     if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy_namespace)) continue;
-    const DestinationRule* dr = snapshot.destinationRuleFor(svc, proxy_namespace);
-    std::string dr_path = dr ? "/apis/networking.istio.io/v1alpha3/namespaces/" +
-                                   dr->meta.namespace_ + "/destination-rule/" + dr->meta.name
-                             : "";
-    for (const auto& p : svc.ports) {
-      if (p.protocol == Protocol::kUdp) continue;
-      auto c = outboundCluster(svc, p.port, "", mesh, alloc);
-      if (dr) {
-        applyPolicy(mergeTrafficPolicy(dr->traffic_policy, std::nullopt), c.get());
-        setStringMetadata("istio", "config", dr_path, c->mutable_metadata());
-      }
-      out.emplace_back(c);
-      if (!svc.passthrough) targets.push_back({c->name(), &svc, p.port, nullptr, nullptr});
-      if (!dr) continue;
-      for (const auto& subset : dr->subsets) {
-        auto sc = outboundCluster(svc, p.port, subset.name, mesh, alloc);
-        applyPolicy(mergeTrafficPolicy(dr->traffic_policy, subset.traffic_policy), sc.get());
-        setStringMetadata("istio", "config", dr_path, sc->mutable_metadata());
-        out.emplace_back(sc);
-        if (!svc.passthrough) targets.push_back({sc->name(), &svc, p.port, &subset.labels, dr});
-      }
-    }
+    const DestinationRule* rule = snapshot.destinationRuleFor(svc, proxy_namespace);
+    std::shared_ptr<const ServiceClusters> built =
+        source
+            ? source(svc, rule)
+            : std::make_shared<ServiceClusters>(buildServiceClusters(snapshot, svc, rule, alloc));
+    out.insert(out.end(), built->clusters.begin(), built->clusters.end());
+    targets.insert(targets.end(), built->eds.begin(), built->eds.end());
   }
   sortByName(&out);
   if (eds) {

@@ -4,6 +4,10 @@
 // served port, and BlackHoleCluster / PassthroughCluster.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <vector>
+
 #include "pilot/model/snapshot.h"
 #include "pilot/translate/resources.h"
 
@@ -19,12 +23,28 @@ struct EdsCluster {
   const DestinationRule* rule = nullptr;  // the rule that defined the subset
 };
 
+// The outbound clusters of one service as `rule` (null: none) shapes them.
+struct ServiceClusters {
+  ResourceList clusters;
+  std::vector<EdsCluster> eds;
+};
+ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service& service,
+                                     const DestinationRule* rule,
+                                     const MessageAllocator& alloc = {});
+
+// Where buildOutboundClusters gets a service's clusters from: ConfigGenerator
+// hands out the ones it built for another namespace that sees the same rule.
+using ServiceClustersSource =
+    std::function<std::shared_ptr<const ServiceClusters>(const Service&, const DestinationRule*)>;
+
 // Depends on the proxy only through its namespace (DestinationRule lookup and
 // exportTo), so ConfigGenerator caches it per namespace. `eds`, when given,
-// receives the EDS clusters in name order.
+// receives the EDS clusters in name order. Without `source`, every service's
+// clusters are built afresh.
 ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,
                                    const MessageAllocator& alloc = {},
-                                   std::vector<EdsCluster>* eds = nullptr);
+                                   std::vector<EdsCluster>* eds = nullptr,
+                                   const ServiceClustersSource& source = {});
 ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode& proxy);
 ResourceList buildSpecialClusters(const MeshSnapshot& snapshot, const MessageAllocator& alloc = {});
 

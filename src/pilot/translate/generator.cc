@@ -46,7 +46,21 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   out->listeners = buildOutboundListeners(*snapshot_, proxy, alloc_);
   out->routes = buildOutboundRouteConfigs(*snapshot_, proxy, alloc_);
   std::vector<EdsCluster> eds;
-  out->clusters = buildOutboundClusters(*snapshot_, proxy.namespace_, alloc_, &eds);
+  out->clusters = buildOutboundClusters(
+      *snapshot_, proxy.namespace_, alloc_, &eds,
+      [this](const Service& svc,
+             const DestinationRule* rule) -> std::shared_ptr<const ServiceClusters> {
+        std::pair key{&svc, rule};
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto it = service_clusters_.find(key);
+          if (it != service_clusters_.end()) return it->second;
+        }
+        auto built = std::make_shared<const ServiceClusters>(
+            buildServiceClusters(*snapshot_, svc, rule, alloc_));
+        std::lock_guard<std::mutex> lock(mu_);
+        return service_clusters_.emplace(key, std::move(built)).first->second;
+      });
   out->endpoints.reserve(eds.size());
   for (const auto& target : eds)
     out->endpoints.push_back(loadAssignment(target));

@@ -65,6 +65,11 @@ class ConfigGenerator {
   // DestinationRule that chose its subset labels: namespaces that see the
   // same rule share the assignment.
   mutable std::map<std::pair<std::string_view, const DestinationRule*>, Resource> assignments_;
+  // A service's clusters depend only on the DestinationRule a namespace
+  // sees for it, so namespaces seeing the same rule share them.
+  mutable std::map<std::pair<const Service*, const DestinationRule*>,
+                   std::shared_ptr<const ServiceClusters>>
+      service_clusters_;
 };
 
 }  // namespace remora::pilot
