@@ -55,8 +55,13 @@ class ConnectionManager::ActiveStream : public StreamDecoder,
   void decodeData(Buffer& data, bool end_stream) override;
   void decodeTrailers(HeaderMapPtr trailers) override;
   void onStreamReset(std::string_view reason) override {
-    // The request broke off (protocol error in its body, or the client left).
-    if (!done_) resetWithFlags(kDownstreamProtocolError, "codec_error");
+    // The request broke off: the client left, or its body broke HTTP/1.1.
+    if (done_) return;
+    if (conn_.peer_eof_) {
+      resetWithFlags(kDownstreamConnectionTermination, "downstream_remote_disconnect");
+    } else {
+      resetWithFlags(kDownstreamProtocolError, "codec_error");
+    }
   }
 
   // StreamFilterCallbacks.
@@ -335,17 +340,22 @@ void ConnectionManager::ActiveStream::decodeTrailers(HeaderMapPtr trailers) {
 
 void ConnectionManager::ActiveStream::continueDecoding() {
   if (done_ || stopped_at_ == kNotStopped) return;
-  size_t from = stopped_at_ + 1;
+  const size_t from = stopped_at_ + 1;
   stopped_at_ = kNotStopped;
-  if (!runDecodeHeaders(from)) return;
-  if (!held_data_.empty() || (held_end_ && request_trailers_ == nullptr)) {
+  const bool passed_all = runDecodeHeaders(from);
+  if (done_) return;
+  // A later filter may stop at the headers too (the router always does);
+  // it still gets the body, and whatever is after it keeps waiting.
+  const size_t to = passed_all ? filters_.size() : stopped_at_ + 1;
+  const bool has_trailers = request_trailers_ != nullptr;
+  if (!held_data_.empty() || (held_end_ && !has_trailers)) {
     Buffer data;
     data.move(held_data_);
-    if (!runDecodeData(from, filters_.size(), data, held_end_ && request_trailers_ == nullptr)) {
-      return;
-    }
+    const bool end = held_end_ && !has_trailers;
+    if (!runDecodeData(from, to, data, end)) return;
+    if (!passed_all) held_data_.move(data);
   }
-  if (request_trailers_ != nullptr) runDecodeTrailers(from, filters_.size(), *request_trailers_);
+  if (has_trailers) runDecodeTrailers(from, to, *request_trailers_);
 }
 
 void ConnectionManager::ActiveStream::mutateResponseHeaders(HeaderMap& h) {
@@ -546,9 +556,8 @@ ConnectionManager::ConnectionManager(std::shared_ptr<const ConnectionManagerConf
       on_close_(std::move(on_close)),
       codec_(*this, config_->codec),
       timer_(worker.dispatcher, [this] {
-        FlushList& flush = worker_.flush;
+        FlushList::Scope scope(worker_.flush);
         onTimer();
-        flush.run();  // timers are not socket events: write what this produced
       }) {
   config_->stats.downstream_cx_total->inc();
   config_->stats.downstream_cx_active->inc();
@@ -584,12 +593,12 @@ void ConnectionManager::touchStream() {
 }
 
 void ConnectionManager::onEvent(uint32_t ready) {
+  FlushList::Scope scope(worker_.flush);
   if ((ready & event::kWrite) && !closed_) {
     write_blocked_ = false;
     flushNow();
   }
   if ((ready & event::kRead) && !closed_) onReadable();
-  worker_.flush.run();
 }
 
 void ConnectionManager::onReadable() {

@@ -62,6 +62,10 @@ void FlushList::schedule(Entry& e) {
   if (e.list_ != nullptr) return;
   e.list_ = this;
   queue_.push_back(&e);
+  if (depth_ == 0) {
+    if (!timer_) timer_ = dispatcher_.createTimer([this] { run(); });
+    if (!timer_->enabled()) timer_->enable(std::chrono::milliseconds(0));
+  }
 }
 
 void FlushList::cancel(Entry& e) {
@@ -73,6 +77,8 @@ void FlushList::cancel(Entry& e) {
 }
 
 void FlushList::run() {
+  // Flushing may schedule more; they are taken in this same run.
+  ++depth_;
   // Index-based: flushing one entry may schedule others (appended) or
   // cancel some (nulled).
   for (size_t i = 0; i < queue_.size(); ++i) {
@@ -83,6 +89,7 @@ void FlushList::run() {
     e->flushNow();
   }
   queue_.clear();
+  --depth_;
 }
 
 DeadlineTimer::DeadlineTimer(event::Dispatcher& dispatcher, std::function<void()> on_expiry)

@@ -41,8 +41,27 @@ IoStatus writeSome(int fd, Buffer& buffer);
 // handler flushes them all once at its end, so an event that produces output
 // for several sockets (a request forwarded upstream, a response sent back)
 // costs one write per socket, however many pieces were produced.
+//
+// Socket event handlers open a Scope: the outermost one flushes when it
+// ends. Output scheduled outside any scope (a filter's own timer) is
+// flushed by a zero-delay timer, so nothing waits for an unrelated event.
 class FlushList {
  public:
+  explicit FlushList(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+
+  class Scope {
+   public:
+    explicit Scope(FlushList& list) : list_(list) { ++list_.depth_; }
+    ~Scope() {
+      if (--list_.depth_ == 0) list_.run();
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    FlushList& list_;
+  };
+
   class Entry {
    public:
     virtual ~Entry();
@@ -60,7 +79,10 @@ class FlushList {
   void run();
 
  private:
+  event::Dispatcher& dispatcher_;
   std::vector<Entry*> queue_;
+  int depth_ = 0;
+  std::unique_ptr<event::Timer> timer_;  // for schedules outside any scope
 };
 
 // A deadline that moves often and fires rarely (idle and request timeouts):

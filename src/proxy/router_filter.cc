@@ -91,13 +91,12 @@ RouterContext::RouterContext(const HttpConnectionManagerConfig& config, WorkerCo
       info_(info),
       random_(worker.fastRandom()),
       timer_(worker.dispatcher(), [this] {
+        http::FlushList::Scope scope(worker_.flushList());
         if (timed_ != nullptr) {
           RouterFilter* f = timed_;
           timed_ = nullptr;
           f->onTimeout();
         }
-        // Timers are not socket events: write what the timeout produced.
-        worker_.flushList().run();
       }) {}
 
 const router::RouteTable* RouterContext::routeTable() {
@@ -465,9 +464,8 @@ void RouterFilter::scheduleRetry() {
   uint64_t wait = ceiling == 0 ? 0 : ctx_.random().next() % (ceiling + 1);
   if (!retry_timer_) {
     retry_timer_ = ctx_.worker().dispatcher().createTimer([this] {
-      WorkerContext& worker = ctx_.worker();
+      http::FlushList::Scope scope(ctx_.worker().flushList());
       startAttempt();
-      worker.flushList().run();
     });
   }
   retry_timer_->enable(std::chrono::milliseconds(wait));

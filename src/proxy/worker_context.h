@@ -86,7 +86,7 @@ class WorkerContext {
   event::Dispatcher& dispatcher_;
   std::mt19937_64 random_{std::random_device{}()};
   http::RandomGenerator fast_random_{std::random_device{}()};
-  http::FlushList flush_;
+  http::FlushList flush_{dispatcher_};
   http::DateCache date_;
   http::WorkerResources http_;
   upstream::PoolContext pool_context_;

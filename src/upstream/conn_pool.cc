@@ -41,9 +41,8 @@ class PooledConnection : public PoolStream,
     event_ = pool_.context_.dispatcher.createFileEvent(
         fd_.get(), [this](uint32_t ready) { onEvent(ready); }, event::kWrite);
     connect_timer_ = pool_.context_.dispatcher.createTimer([this] {
-      http::FlushList& flush = pool_.context_.flush;
+      http::FlushList::Scope scope(pool_.context_.flush);
       onConnectTimeout();
-      flush.run();  // the failed requests' local replies
     });
     connect_timer_->enable(cluster_->connectTimeout());
     if (connected) onConnectDone();
@@ -203,9 +202,9 @@ class PooledConnection : public PoolStream,
   }
 
   void onEvent(uint32_t ready) {
+    http::FlushList::Scope scope(pool_.context_.flush);
     if (state_ == State::kConnecting) {
       if (ready & (event::kWrite | event::kClosed | event::kRead)) onConnectDone();
-      pool_.context_.flush.run();
       return;
     }
     if ((ready & event::kWrite) && state_ != State::kClosed) {
@@ -214,7 +213,6 @@ class PooledConnection : public PoolStream,
       flushNow();
     }
     if ((ready & event::kRead) && state_ != State::kClosed) onReadable();
-    pool_.context_.flush.run();
   }
 
   void onConnectDone() {

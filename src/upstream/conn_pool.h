@@ -1,7 +1,8 @@
 // HTTP/1.1 upstream connection pools: one per worker and upstream host.
 // A request gets an idle kept-alive connection when there is one, else a new
 // connection, else it waits; each connection carries one request at a time
-// and goes back to the pool when both its request and response are complete.
+// and goes back to the pool when both its request and response are complete
+// (once the last callback of the response has returned).
 //
 // Limits are Envoy's circuit breakers, cluster-wide (all workers count):
 // max_connections (beyond it a request waits), max_pending_requests (beyond

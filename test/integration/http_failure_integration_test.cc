@@ -229,6 +229,61 @@ TEST_F(LocalReplyTest, Http10IsRefusedUnlessAccepted) {
   EXPECT_EQ(a_.requests(), 0);
 }
 
+// Retries (route retry_policy) for requests without a body.
+class RetryTest : public HttpProxyTest {
+ protected:
+  void SetUp() override {
+    std::string vhosts = R"(            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/retry/" }
+                route:
+                  cluster: Flaky
+                  prefix_rewrite: "/"
+                  retry_policy: { retry_on: connect-failure, num_retries: 1 }
+              - match: { prefix: "/once/" }
+                route: { cluster: Flaky, prefix_rewrite: "/" }
+              - match: { prefix: "/reset" }
+                route:
+                  cluster: A
+                  prefix_rewrite: "/close"
+                  retry_policy:
+                    retry_on: reset
+                    num_retries: 2
+                    retry_back_off: { base_interval: 0.001s }
+)";
+    startProxy(httpBootstrap(
+        listen_, admin_, vhosts,
+        {{"Flaky", {loopback(freePort()), backend_.address()}, ""}, {"A", {a_.address()}, ""}},
+        log_path_));
+  }
+  HttpBackend backend_{"alive"}, a_{"a"};
+};
+
+TEST_F(RetryTest, ConnectFailuresAreRetriedOnTheNextHost) {
+  HttpClient c(proxy());
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(c.request("GET", "/retry/x", "svc").status, 200) << i;
+  // Round robin puts every first attempt on the dead endpoint.
+  EXPECT_EQ(stat("cluster.Flaky.upstream_rq_retry"), 6);
+  EXPECT_EQ(stat("cluster.Flaky.upstream_rq_retry_success"), 6);
+  EXPECT_EQ(backend_.requests(), 6);
+  // Without a retry policy, half the requests fail.
+  int failed = 0;
+  for (int i = 0; i < 4; ++i)
+    failed += c.request("GET", "/once/x", "svc").status == 503;
+  EXPECT_EQ(failed, 2);
+}
+
+TEST_F(RetryTest, ExhaustedRetriesAreFlaggedURX) {
+  HttpClient c(proxy());
+  auto r = c.request("GET", "/reset", "svc");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(a_.requests(), 3);  // the first try and two retries
+  EXPECT_TRUE(eventually([&] { return !logLines().empty(); }));
+  EXPECT_NE(logLines().back().find("\" 503 UC,URX "), std::string::npos) << logLines().back();
+}
+
 TEST(HttpAcceptHttp10Test, Http10KeepAliveIsServedWhenAccepted) {
   HttpBackend backend("old");
   uint16_t listen = freePort(), admin = freePort();
