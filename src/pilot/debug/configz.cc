@@ -1,6 +1,7 @@
 #include "pilot/debug/configz.h"
 
-#include <cstdio>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 
 namespace remora::pilot {
 namespace {
@@ -64,33 +65,14 @@ class JsonWriter {
     out_ += '\n';
     out_.append(static_cast<size_t>(depth_) * 2, ' ');
   }
+  // protobuf's JSON printer does the escaping, so there is one escaper fewer
+  // to get wrong.
   void quote(const std::string& s) {
-    out_ += '"';
-    for (unsigned char c : s) {
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += static_cast<char>(c);
-          }
-      }
-    }
-    out_ += '"';
+    google::protobuf::Value v;
+    v.set_string_value(s);
+    std::string quoted;
+    if (!google::protobuf::util::MessageToJsonString(v, &quoted).ok()) quoted = "\"\"";
+    out_ += quoted;
   }
 
   std::string out_;
