@@ -77,32 +77,57 @@ void addConfigText(const std::string& file_name, const std::string& text, Config
   }
 }
 
-void finishConfigSet(ConfigSet* set) {
-  // Sources are copied: the objects themselves move into `kept` below.
-  std::map<std::string, SourceRef> seen;
+void finishConfigSet(ConfigSet* set, const ConfigSet* previous) {
+  auto idOf = [](const ConfigObject& o) {
+    return std::string(objectKindName(o.kind)) + " " + o.key();
+  };
+  // Which file each object came from in the snapshot being replaced: when a
+  // new file repeats an object, the one already served stays and the newcomer
+  // is refused, whatever the file names' order.
+  std::map<std::string, std::string> served_from;
+  if (previous) {
+    for (const auto& o : previous->objects)
+      served_from[idOf(o)] = o.source.file;
+  }
+  std::map<std::string, size_t> winner;  // id -> index into set->objects
+  for (size_t i = 0; i < set->objects.size(); ++i) {
+    std::string id = idOf(set->objects[i]);
+    auto [it, first] = winner.emplace(id, i);
+    if (first) continue;
+    auto served = served_from.find(id);
+    if (served != served_from.end() && set->objects[it->second].source.file != served->second &&
+        set->objects[i].source.file == served->second) {
+      it->second = i;
+    }
+  }
   std::vector<ConfigObject> kept;
   std::vector<ConfigObject> meshes;
-  for (auto& o : set->objects) {
-    std::string id = std::string(objectKindName(o.kind)) + " " + o.key();
-    auto it = seen.find(id);
-    if (it != seen.end()) {
+  std::vector<Refusal> duplicates;
+  for (size_t i = 0; i < set->objects.size(); ++i) {
+    ConfigObject& o = set->objects[i];
+    const ConfigObject& w = set->objects[winner[idOf(o)]];
+    if (&w != &o) {
       Refusal r;
       r.source = o.source;
       r.kind = objectKindName(o.kind);
       r.object = o.key();
       r.field = "metadata.name";
-      r.message = "duplicate object: already defined at " + it->second.file + ":" +
-                  std::to_string(it->second.line);
-      set->refusals.push_back(std::move(r));
-      continue;
+      r.message = "duplicate object: already defined at " + w.source.file + ":" +
+                  std::to_string(w.source.line);
+      duplicates.push_back(std::move(r));
     }
-    seen[id] = o.source;
+  }
+  for (size_t i = 0; i < set->objects.size(); ++i) {
+    ConfigObject& o = set->objects[i];
+    if (winner[idOf(o)] != i) continue;
     if (o.kind == ObjectKind::kMeshConfig) {
       meshes.push_back(std::move(o));
     } else {
       kept.push_back(std::move(o));
     }
   }
+  for (auto& r : duplicates)
+    set->refusals.push_back(std::move(r));
   set->objects = std::move(kept);
   if (set->mesh_source == "defaults" && !meshes.empty()) {
     set->mesh = std::get<MeshConfig>(meshes.front().value);
@@ -110,7 +135,8 @@ void finishConfigSet(ConfigSet* set) {
   }
 }
 
-ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_file) {
+ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_file,
+                        const ConfigSet* previous) {
   ConfigSet set;
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -164,7 +190,7 @@ ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_f
       set.refusals.push_back(std::move(r));
     }
   }
-  finishConfigSet(&set);
+  finishConfigSet(&set, previous);
   return set;
 }
 

@@ -25,11 +25,13 @@ void addConfigText(const std::string& file_name, const std::string& text, Config
 // Reads every *.yaml and *.yml directly inside `dir` (sorted by name, not
 // recursive), then applies the mesh config: `mesh_config_file` when not empty
 // (Istio's MeshConfig YAML), else a ConfigMap istio-system/istio in the folder,
-// else defaults. Duplicate objects (same kind, namespace and name) are refused
-// after the first.
-ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_file = "");
+// else defaults. Of several objects with the same kind, namespace and name, the
+// one from the file that defined it in `previous` (the set being replaced)
+// is kept, else the first in file order; the others are refused.
+ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_file = "",
+                        const ConfigSet* previous = nullptr);
 
 // Duplicate check and mesh config selection, for sets built with addConfigText.
-void finishConfigSet(ConfigSet* set);
+void finishConfigSet(ConfigSet* set, const ConfigSet* previous = nullptr);
 
 }  // namespace remora::pilot

@@ -354,6 +354,25 @@ TEST(PilotParse, DuplicateObjectIsRefusedWithTheFirstDefinition) {
   EXPECT_EQ(std::get<K8sService>(set.objects[0].value).cluster_ip, "10.96.0.1");
 }
 
+// In a watched folder, a new file repeating an object must not replace the
+// one being served, even when its name sorts first.
+TEST(PilotParse, DuplicateKeepsTheObjectAlreadyServed) {
+  ConfigSet before;
+  addConfigText("b.yaml", SVC_HEAD "spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n", &before);
+  finishConfigSet(&before);
+  ConfigSet after;
+  addConfigText("a.yaml", SVC_HEAD "spec: {clusterIP: 10.96.0.2, ports: [{port: 80}]}\n", &after);
+  addConfigText("b.yaml", SVC_HEAD "spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n", &after);
+  finishConfigSet(&after, &before);
+  ASSERT_EQ(after.objects.size(), 1u);
+  EXPECT_EQ(std::get<K8sService>(after.objects[0].value).cluster_ip, "10.96.0.1");
+  ASSERT_EQ(after.refusals.size(), 1u);
+  EXPECT_EQ(after.refusals[0].toString(),
+            "a.yaml:1: document 0: Service default/s: metadata.name: duplicate object: already "
+            "defined at "
+            "b.yaml:1");
+}
+
 TEST(PilotParse, SameNameInAnotherNamespaceOrKindIsNoDuplicate) {
   ConfigSet set =
       load(SVC_HEAD

@@ -51,7 +51,10 @@ std::shared_ptr<const MeshSnapshot> ConfigWatcher::current() const {
 }
 
 void ConfigWatcher::rebuild() {
-  auto snapshot = MeshSnapshot::build(loadConfigDir(config_dir_, mesh_config_file_), ++version_);
+  std::shared_ptr<const MeshSnapshot> previous = current();
+  auto snapshot = MeshSnapshot::build(
+      loadConfigDir(config_dir_, mesh_config_file_, previous ? &previous->config() : nullptr),
+      ++version_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     current_ = snapshot;

@@ -155,6 +155,20 @@ TEST_F(PilotConfigWatcher, ABadEditIsRefusedAndTheRestKeepsServing) {
   EXPECT_EQ(s->services()[0].name, "a");
 }
 
+TEST_F(PilotConfigWatcher, ANewDuplicateDoesNotReplaceTheServedObject) {
+  write("m.yaml", service("a"));
+  start(milliseconds(50), milliseconds(2000));
+  ASSERT_TRUE(waitFor(1));
+  write("0-copy.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 81}]}\n");
+  ASSERT_TRUE(waitFor(2));
+  auto s = last();
+  ASSERT_EQ(s->services().size(), 1u);
+  EXPECT_EQ(s->services()[0].ports.at(0).port, 80u);
+  ASSERT_EQ(s->refusals().size(), 1u);
+  EXPECT_EQ(s->refusals()[0].source.file, "0-copy.yaml");
+}
+
 TEST_F(PilotConfigWatcher, ABurstOfWritesGivesOneSnapshot) {
   start(milliseconds(300), milliseconds(10000));
   ASSERT_TRUE(waitFor(1));
