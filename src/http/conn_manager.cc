@@ -219,10 +219,9 @@ void ConnectionManager::ActiveStream::mutateRequestHeaders(HeaderMap& h, bool en
     h.set(Known::kXForwardedProto, scheme.empty() ? std::string_view("http") : scheme);
   }
   if (c.generate_request_id && !h.has(Known::kXRequestId)) {
-    std::string id;
-    id.reserve(36);
-    appendUuid(conn_.worker_.random, id);
-    h.add(knownName(Known::kXRequestId), id);
+    char id[36];
+    writeUuid(conn_.worker_.random, id);
+    h.add(knownName(Known::kXRequestId), std::string_view(id, sizeof(id)));
   }
   if (!c.via.empty()) {
     std::string via = "1.1 " + c.via;

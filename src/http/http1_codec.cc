@@ -558,9 +558,17 @@ Http1ClientConnection::Http1ClientConnection(Http1Settings settings)
 Http1ClientConnection::~Http1ClientConnection() = default;
 
 StreamEncoder& Http1ClientConnection::newStream(StreamDecoder& decoder) {
-  auto s = std::make_unique<Stream>();
+  std::unique_ptr<Stream> s;
+  if (spare_) {
+    s = std::move(spare_);
+    std::unique_ptr<RequestEncoder> encoder = std::move(s->encoder);
+    *s = Stream{};
+    s->encoder = std::move(encoder);
+  } else {
+    s = std::make_unique<Stream>();
+    s->encoder = std::make_unique<RequestEncoder>(*this, *s);
+  }
   s->decoder = &decoder;
-  s->encoder = std::make_unique<RequestEncoder>(*this, *s);
   StreamEncoder& e = *s->encoder;
   streams_.push_back(std::move(s));
   return e;
@@ -674,7 +682,11 @@ void Http1ClientConnection::onMessageComplete() {
   // An unfinished request cannot be followed by another on this connection.
   if (s->close || !s->request_complete) wants_close_ = true;
   // The owner may still hold the encoder of an unfinished request.
-  if (!s->request_complete) finished_.push_back(std::move(s));
+  if (!s->request_complete) {
+    finished_.push_back(std::move(s));
+  } else {
+    spare_ = std::move(s);
+  }
 }
 
 }  // namespace remora::http

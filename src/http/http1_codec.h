@@ -127,6 +127,9 @@ class Http1ClientConnection : public ClientConnection, private Http1Parser::Call
   std::deque<std::unique_ptr<Stream>> streams_;  // oldest first
   // Streams whose encoder may still be referenced by the owner.
   std::vector<std::unique_ptr<Stream>> finished_;
+  // A completed stream kept for the next request: keep-alive connections
+  // then allocate nothing per exchange for it.
+  std::unique_ptr<Stream> spare_;
   bool interim_ = false;  // the message being read is a 1xx
   bool upgraded_ = false;
   bool wants_close_ = false;

@@ -596,6 +596,9 @@ bool Http1Parser::finishRequestHead(std::string_view line, uint64_t base, Head& 
   head.expect_continue = head.version == Protocol::kHttp11 && f.expect_continue;
 
   head.headers = std::make_unique<HeaderMap>();
+  // Room for the fields, the pseudo-headers and what a proxy adds, so the
+  // request path does not grow the vector field by field.
+  head.headers->reserve(fields_.size() + 10);
   head.headers->add(":method", method);
   if (!head.connect) head.headers->add(":path", path);
   if (has_authority) head.headers->add(":authority", authority);
@@ -666,6 +669,7 @@ bool Http1Parser::finishResponseHead(std::string_view line, uint64_t base, Head&
   }
   head.upgrade = status == 101;
   head.headers = std::make_unique<HeaderMap>();
+  head.headers->reserve(fields_.size() + 6);
   char code[4] = {line[9], line[10], line[11], 0};
   head.headers->add(":status", std::string_view(code, 3));
   return true;

@@ -139,22 +139,20 @@ uint64_t RandomGenerator::next() {
   return result;
 }
 
-void appendUuid(RandomGenerator& random, std::string& out) {
+void writeUuid(RandomGenerator& random, char out[36]) {
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t hi = random.next();
   uint64_t lo = random.next();
   // Version 4 in the 13th digit, variant 10xx in the 17th (RFC 4122 4.4).
   hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
   lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
-  char buf[36];
   int pos = 0;
   for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) buf[pos++] = '-';
+    if (i == 8 || i == 12 || i == 16 || i == 20) out[pos++] = '-';
     uint64_t word = i < 16 ? hi : lo;
     int shift = 60 - 4 * (i % 16);
-    buf[pos++] = kHex[(word >> shift) & 0xf];
+    out[pos++] = kHex[(word >> shift) & 0xf];
   }
-  out.append(buf, 36);
 }
 
 const std::string& DateCache::now() {

@@ -119,7 +119,7 @@ class RandomGenerator {
 };
 
 // A version 4 UUID in its 36-character text form, for x-request-id.
-void appendUuid(RandomGenerator& random, std::string& out);
+void writeUuid(RandomGenerator& random, char out[36]);
 
 // The Date header value ("Tue, 15 Nov 1994 08:12:31 GMT"), formatted once a second.
 class DateCache {

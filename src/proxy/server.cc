@@ -15,6 +15,7 @@
 #include "envoy/admin/v3/clusters.pb.h"
 #include "envoy/admin/v3/config_dump.pb.h"
 #include "envoy/admin/v3/server_info.pb.h"
+#include "proxy/memory_trim.h"
 
 namespace remora::proxy {
 
@@ -153,6 +154,9 @@ int Server::run() {
       event::kRead);
   for (auto& w : workers_)
     w->start();
+  // Start-up is over: its code and the linker's tables need not stay resident.
+  size_t released = releaseStartupPages();
+  REMORA_LOG_DEBUG("released {} KiB of start-up pages", released / 1024);
   REMORA_LOG_INFO("remora-proxy serving {} listeners, {} clusters with {} workers",
                   snapshot_->listeners().size(), snapshot_->clusters().size(), workers_.size());
   main_->run();
