@@ -41,6 +41,9 @@ function(remora_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
+  # gtest_discover_tests flattens PROPERTIES into one list: without escaping,
+  # a second label would be read as a property name and lost.
+  string(REPLACE ";" "\\;" ARG_LABELS "${ARG_LABELS}")
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
     DISCOVERY_TIMEOUT 60
