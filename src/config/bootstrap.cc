@@ -240,11 +240,56 @@ void validateTcpProxy(const TcpProxyConfig& tp, const std::set<std::string>* kno
   }
 }
 
-void validateHttpConnectionManager(const HttpConnectionManagerConfig& hcm, const std::string& path,
-                                   Errors* errors) {
+// Envoy's validate_clusters: an inline route configuration (unless it says
+// false) may only name clusters that exist; with RDS, or with false, an
+// unknown cluster is a 503 NC at request time instead.
+void validateRouteClusters(const envoy::config::route::v3::RouteConfiguration& rc,
+                           const std::set<std::string>& known, const std::string& path,
+                           Errors* errors) {
+  if (rc.has_validate_clusters() && !rc.validate_clusters().value()) return;
+  for (int v = 0; v < rc.virtual_hosts_size(); ++v) {
+    const auto& vh = rc.virtual_hosts(v);
+    std::string vpath = indexed(path, "virtual_hosts", v);
+    for (int r = 0; r < vh.routes_size(); ++r) {
+      const auto& route = vh.routes(r);
+      if (!route.has_route()) continue;
+      std::string rpath = join(indexed(vpath, "routes", r), "route");
+      const auto& action = route.route();
+      if (!action.cluster().empty() && known.count(action.cluster()) == 0) {
+        errors->add(join(rpath, "cluster"),
+                    "unknown cluster " + quoted(action.cluster()) +
+                        " (set validate_clusters: false to answer 503 NC at run time instead)");
+      }
+      for (int w = 0; w < action.weighted_clusters().clusters_size(); ++w) {
+        const std::string& name = action.weighted_clusters().clusters(w).name();
+        if (!name.empty() && known.count(name) == 0) {
+          errors->add(join(indexed(join(rpath, "weighted_clusters"), "clusters", w), "name"),
+                      "unknown cluster " + quoted(name));
+        }
+      }
+    }
+  }
+}
+
+void validateHttpConnectionManager(const HttpConnectionManagerConfig& hcm,
+                                   const std::set<std::string>* known_clusters,
+                                   const std::string& path, Errors* errors) {
   if (hcm.stat_prefix().empty()) errors->add(join(path, "stat_prefix"), "required");
-  if (hcm.route_specifier_case() == HttpConnectionManagerConfig::ROUTE_SPECIFIER_NOT_SET) {
-    errors->add(path, "one of \"rds\" or \"route_config\" is required");
+  switch (hcm.route_specifier_case()) {
+    case HttpConnectionManagerConfig::ROUTE_SPECIFIER_NOT_SET:
+      errors->add(path, "one of \"rds\" or \"route_config\" is required");
+      break;
+    case HttpConnectionManagerConfig::kRouteConfig:
+      if (known_clusters != nullptr) {
+        validateRouteClusters(hcm.route_config(), *known_clusters, join(path, "route_config"),
+                              errors);
+      }
+      break;
+    case HttpConnectionManagerConfig::kRds:
+      if (hcm.rds().route_config_name().empty()) {
+        errors->add(join(path, "rds.route_config_name"), "required");
+      }
+      break;
   }
 }
 
@@ -279,7 +324,7 @@ void validateFilterChain(const FilterChain& chain, const std::set<std::string>* 
       if (!hcm.ok()) {
         errors->add(cpath, hcm.status());
       } else {
-        validateHttpConnectionManager(*hcm, cpath, errors);
+        validateHttpConnectionManager(*hcm, known_clusters, cpath, errors);
       }
     }
   }

@@ -421,3 +421,73 @@ TEST(BootstrapTest, BadConfigsGiveFieldLevelErrors) {
 
 }  // namespace
 }  // namespace remora::config
+
+namespace remora::config {
+namespace {
+
+constexpr const char* kHttpListener = R"(
+static_resources:
+  listeners:
+  - name: http
+    address: {socket_address: {address: 127.0.0.1, port_value: 80}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: s
+          http_filters: [{ name: envoy.filters.http.router }]
+          route_config:
+            %VALIDATE%
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/a" }
+                route: { cluster: c }
+              - match: { prefix: "/b" }
+                route: { cluster: nope }
+              - match: { prefix: "/w" }
+                route: { weighted_clusters: { clusters: [{ name: c, weight: 1 }, { name: gone, weight: 1 }] } }
+  clusters:
+  - name: c
+)";
+
+std::string httpConfig(const std::string& validate) {
+  std::string y = kHttpListener;
+  y.replace(y.find("%VALIDATE%"), 10, validate);
+  return y;
+}
+
+Status loadHttp(const std::string& yaml) {
+  Bootstrap b;
+  REMORA_RETURN_IF_ERROR(parseYamlOrJson(yaml, &b, "envoy.yaml"));
+  return validateBootstrap(b);
+}
+
+TEST(BootstrapHttpTest, InlineRoutesMayOnlyNameKnownClusters) {
+  Status s = loadHttp(httpConfig("name: r"));
+  ASSERT_FALSE(s.ok());
+  const std::string route =
+      "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config."
+      "virtual_hosts[0].routes";
+  EXPECT_THAT(s.message(), HasSubstr(route + "[1].route.cluster: unknown cluster \"nope\" (set "
+                                             "validate_clusters: false to answer 503 NC at run "
+                                             "time instead)"));
+  EXPECT_THAT(s.message(), HasSubstr(route + "[2].route.weighted_clusters.clusters[1].name: "
+                                             "unknown cluster \"gone\""));
+  // As Envoy: validate_clusters: false defers the question to request time.
+  EXPECT_TRUE(loadHttp(httpConfig("validate_clusters: false")).ok());
+}
+
+TEST(BootstrapHttpTest, RdsNeedsARouteConfigName) {
+  std::string y = httpConfig("name: r");
+  size_t at = y.find("          route_config:");
+  y = y.substr(0, at) + "          rds: { config_source: { ads: {} } }\n  clusters:\n  - name: c\n";
+  Status s = loadHttp(y);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("typed_config.rds.route_config_name: required"));
+}
+
+}  // namespace
+}  // namespace remora::config

@@ -4,6 +4,8 @@
 
 #include "config/api_types.h"
 #include "config/parse.h"
+#include "proxy/server.h"
+#include "support/paths.h"
 
 namespace remora::proxy {
 namespace {
@@ -174,6 +176,22 @@ route_config:
       errorOf(bad_route + kRouter).rfind("route_config: virtual_hosts[1].domains[0]: duplicate", 0),
       0u)
       << errorOf(bad_route + kRouter);
+}
+
+TEST(ExampleConfigTest, L7ExampleLoadsAndCompiles) {
+  ServerOptions options;
+  options.config_path = test::sourceDir() + "/examples/l7-http-proxy.yaml";
+  auto server = Server::create(options);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  const ConfigSnapshot& s = (*server)->snapshot();
+  EXPECT_EQ(s.clusters().size(), 4u);
+  ASSERT_EQ(s.routeConfigProviders().size(), 1u);
+  EXPECT_EQ(s.routeConfigProviders()[0]->name(), "9080");
+  auto cluster = s.cluster("outbound|9080|v1|reviews.default.svc.cluster.local");
+  ASSERT_NE(cluster, nullptr);
+  EXPECT_EQ(cluster->lbPolicy(), upstream::LbPolicy::kLeastRequest);
+  EXPECT_EQ(cluster->idleTimeout(), std::chrono::seconds(60));
+  EXPECT_EQ(cluster->circuitBreakers().max_pending_requests, 100u);
 }
 
 }  // namespace

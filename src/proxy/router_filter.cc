@@ -235,7 +235,21 @@ FilterStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_stream) {
 void RouterFilter::startAttempt() {
   const upstream::ClusterStats& cs = cluster_->stats();
   if (cluster_->type() == upstream::Cluster::Type::kOriginalDst) {
-    pool_ = &cluster_state_->poolForDestination(ctx_.connection().local);
+    network::SocketAddress destination = ctx_.connection().local;
+    if (const std::string& name = cluster_->originalDstHeader(); !name.empty()) {
+      // use_http_header: the request names its destination; a value that
+      // is not IP:port finds no host rather than falling back silently.
+      if (const std::string* v = request_headers_->get(name); v != nullptr) {
+        auto parsed = network::SocketAddress::parse(*v);
+        if (!parsed.ok()) {
+          cs.upstream_cx_none_healthy->inc();
+          upstreamFailure(503, http::kNoHealthyUpstream, kNoHealthyUpstream, "no_healthy_upstream");
+          return;
+        }
+        destination = *parsed;
+      }
+    }
+    pool_ = &cluster_state_->poolForDestination(destination);
   } else {
     const upstream::HostSharedPtr* host =
         cluster_state_->loadBalancer().chooseHost(cluster_state_->hosts());

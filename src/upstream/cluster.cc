@@ -130,6 +130,17 @@ StatusOr<std::shared_ptr<Cluster>> Cluster::create(
       c->lbPolicy() != LbPolicy::kRoundRobin) {
     return invalidArgumentError("lb_policy: an ORIGINAL_DST cluster needs CLUSTER_PROVIDED");
   }
+  if (config.has_original_dst_lb_config() && config.original_dst_lb_config().use_http_header()) {
+    if (c->type_ != Type::kOriginalDst) {
+      return invalidArgumentError("original_dst_lb_config: only for ORIGINAL_DST clusters");
+    }
+    std::string h = config.original_dst_lb_config().http_header_name();
+    if (h.empty()) h = "x-envoy-original-dst-host";
+    for (char& ch : h) {
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+    }
+    c->original_dst_header_ = std::move(h);
+  }
   if (c->type_ != Type::kOriginalDst && c->lbPolicy() == LbPolicy::kClusterProvided) {
     return invalidArgumentError("lb_policy: CLUSTER_PROVIDED is only for ORIGINAL_DST clusters");
   }

@@ -92,6 +92,9 @@ class Cluster {
   std::chrono::milliseconds idleTimeout() const { return idle_timeout_; }
   // Requests per upstream connection before it is closed; 0: unlimited.
   uint32_t maxRequestsPerConnection() const { return max_requests_per_connection_; }
+  // ORIGINAL_DST with use_http_header: the (lower-case) request header that
+  // names the destination ("x-envoy-original-dst-host"); "" when off.
+  const std::string& originalDstHeader() const { return original_dst_header_; }
   const envoy::config::cluster::v3::Cluster& config() const { return config_; }
   const ClusterStats& stats() const { return stats_; }
 
@@ -112,6 +115,7 @@ class Cluster {
   std::chrono::milliseconds connect_timeout_{5000};
   std::chrono::milliseconds idle_timeout_{3600 * 1000};
   uint32_t max_requests_per_connection_ = 0;
+  std::string original_dst_header_;
   uint32_t buffer_limit_bytes_ = 1024 * 1024;
   CircuitBreakers breakers_;
   envoy::config::cluster::v3::Cluster config_;

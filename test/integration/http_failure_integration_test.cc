@@ -59,7 +59,7 @@ class LocalReplyTest : public HttpProxyTest {
                               {"Dead", {loopback(dead_port_)}, ""},
                               {"Limited", {limited_.address()}, limited},
                               {"Pending", {pending_.address()}, pending}},
-                             log_path_));
+                             log_path_, "", /*validate_clusters=*/false));
   }
 
   // The access log line of the last request, once written.

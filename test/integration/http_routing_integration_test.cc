@@ -234,5 +234,48 @@ TEST_F(RouteActionsTest, RedirectDirectResponseAndRewrites) {
   EXPECT_NE(lines[3].find("\"GET /api/headers HTTP/1.1\" 200 - "), std::string::npos) << lines[3];
 }
 
+// ORIGINAL_DST for HTTP (the PassthroughCluster): with use_http_header the
+// destination comes from x-envoy-original-dst-host, which a test can set
+// without iptables; the connection's original destination is the same path
+// (interception_test covers it with REDIRECT, as root).
+class PassthroughTest : public HttpProxyTest {
+ protected:
+  void SetUp() override {
+    std::string vhosts = R"(            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: PassthroughCluster }
+)";
+    std::string yaml = httpBootstrap(listen_, admin_, vhosts, {}, log_path_);
+    yaml += R"(  - name: PassthroughCluster
+    type: ORIGINAL_DST
+    lb_policy: CLUSTER_PROVIDED
+    connect_timeout: 1s
+    original_dst_lb_config: { use_http_header: true }
+)";
+    startProxy(yaml);
+  }
+  HttpBackend one_{"one"}, two_{"two"};
+};
+
+TEST_F(PassthroughTest, ForwardsToTheNamedDestinationOverPooledConnections) {
+  HttpClient c(proxy());
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.request("GET", "/p", "anything",
+                       {{"x-envoy-original-dst-host", one_.address().toString()}});
+    EXPECT_EQ(r.body, "one GET /p\n");
+    r = c.request("GET", "/q", "anything",
+                  {{"x-envoy-original-dst-host", two_.address().toString()}});
+    EXPECT_EQ(r.body, "two GET /q\n");
+  }
+  EXPECT_EQ(one_.connections(), 1);
+  EXPECT_EQ(two_.connections(), 1);
+  EXPECT_EQ(stat("cluster.PassthroughCluster.upstream_rq_2xx"), 6);
+  auto r = c.request("GET", "/p", "x", {{"x-envoy-original-dst-host", "not-an-address"}});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "no healthy upstream");
+}
+
 }  // namespace
 }  // namespace remora::test

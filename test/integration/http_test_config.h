@@ -43,10 +43,12 @@ inline std::string clusterYaml(const ClusterSpec& c) {
 
 // `virtual_hosts`: YAML list items indented by 12; `hcm_extra`: more HCM
 // fields indented by 10.
+// `validate_clusters`: false lets routes name clusters that do not exist
+// (503 NC at run time), as Envoy's route_config.validate_clusters.
 inline std::string httpBootstrap(uint16_t listen, uint16_t admin, const std::string& virtual_hosts,
                                  const std::vector<ClusterSpec>& clusters,
                                  const std::string& access_log_path,
-                                 const std::string& hcm_extra = "") {
+                                 const std::string& hcm_extra = "", bool validate_clusters = true) {
   std::string y = R"(
 admin:
   address: { socket_address: { address: 127.0.0.1, port_value: )" +
@@ -78,8 +80,9 @@ static_resources:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
           route_config:
             name: local_route
-            virtual_hosts:
 )";
+  if (!validate_clusters) y += "            validate_clusters: false\n";
+  y += "            virtual_hosts:\n";
   y += virtual_hosts;
   y += "  clusters:\n";
   for (const auto& c : clusters)
