@@ -5,6 +5,7 @@
 #  - L4 throughput (iperf3, one stream): direct, HAProxy (copy and splice) one/two hops, ours one/two hops
 #  - L4 connection rate (wrk, one request per connection): direct, HAProxy, nginx, ours
 #  - idle RSS of one remora-proxy worker
+#  - L7 HTTP/1.1 keep-alive, one and two hops (bench/http.sh)
 # Results: OUTDIR/summary.md (the peer harness's table), OUTDIR/conn.tsv, OUTDIR/idle_rss.txt.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -44,4 +45,6 @@ sleep 1
 awk '/^VmRSS:/ {print "remora-proxy idle RSS: " $2 " kB"}' "/proc/$pid/status" | tee "$OUT/idle_rss.txt"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$tmp"
+echo "== L7 HTTP/1.1 keep-alive (bench/http.sh)"
+"$HERE/http.sh" "$REPS" "$OUT/l7"
 echo "results in $OUT"
