@@ -178,7 +178,7 @@ void ConnectionManager::ActiveStream::mutateRequestHeaders(HeaderMap& h, bool en
   }
   const bool upgrade = is_upgrade_;
   h.removeIf([&](const HeaderMap::Entry& e) {
-    switch (knownFromName(e.name)) {
+    switch (e.known) {
       case Known::kConnection:
       case Known::kKeepAlive:
       case Known::kProxyConnection:
@@ -361,7 +361,7 @@ void ConnectionManager::ActiveStream::mutateResponseHeaders(HeaderMap& h) {
   const ConnectionManagerConfig& c = *conn_.config_;
   const bool switching = h.status() == "101";
   h.removeIf([switching](const HeaderMap::Entry& e) {
-    switch (knownFromName(e.name)) {
+    switch (e.known) {
       case Known::kConnection:
       case Known::kUpgrade:
         return !switching;

@@ -94,6 +94,7 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   }
   e.value.assign(value);
   Known k = knownFromName(e.name);
+  e.known = k;
   if (k != Known::kCount && index_[static_cast<size_t>(k)] == kAbsent &&
       entries_.size() < static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
     index_[static_cast<size_t>(k)] = static_cast<int16_t>(entries_.size());
@@ -128,6 +129,24 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
   add(name, value);
 }
 
+void HeaderMap::set(Known h, std::string_view value) {
+  int16_t i = index_[static_cast<size_t>(h)];
+  if (i == kAbsent) {
+    add(knownName(h), value);
+    return;
+  }
+  Entry& e = entries_[static_cast<size_t>(i)];
+  byte_size_ = byte_size_ - e.value.size() + value.size();
+  e.value.assign(value);
+  for (size_t j = static_cast<size_t>(i) + 1; j < entries_.size(); ++j) {
+    if (entries_[j].known == h) {
+      // Rare: drop the later duplicates the slow way.
+      set(knownName(h), value);
+      return;
+    }
+  }
+}
+
 size_t HeaderMap::remove(std::string_view name) {
   size_t w = 0;
   for (size_t r = 0; r < entries_.size(); ++r) {
@@ -150,7 +169,7 @@ void HeaderMap::reindex() {
   index_.fill(kAbsent);
   size_t n = std::min(entries_.size(), static_cast<size_t>(std::numeric_limits<int16_t>::max()));
   for (size_t i = 0; i < n; ++i) {
-    Known k = knownFromName(entries_[i].name);
+    Known k = entries_[i].known;
     if (k != Known::kCount && index_[static_cast<size_t>(k)] == kAbsent) {
       index_[static_cast<size_t>(k)] = static_cast<int16_t>(i);
     }

@@ -53,6 +53,7 @@ class HeaderMap {
   struct Entry {
     std::string name;  // lower-case
     std::string value;
+    Known known = Known::kCount;  // knownFromName(name), computed once
   };
 
   HeaderMap() { index_.fill(kAbsent); }
@@ -85,15 +86,8 @@ class HeaderMap {
     }
     return removed;
   }
-  // Sets a known header: replaces the value in place when present.
-  void set(Known h, std::string_view value) {
-    int16_t i = index_[static_cast<size_t>(h)];
-    if (i == kAbsent) {
-      add(knownName(h), value);
-    } else {
-      set(knownName(h), value);
-    }
-  }
+  // set() for a known header, without comparing names.
+  void set(Known h, std::string_view value);
   void reserve(size_t n) { entries_.reserve(n); }
 
   // The first value of `name`, or nullptr.

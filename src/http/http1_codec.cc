@@ -1,6 +1,7 @@
 #include "http/http1_codec.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace remora::http {
 namespace {
@@ -96,15 +97,24 @@ bool safeToWrite(std::string_view name, std::string_view value) {
 void writeFields(Buffer& out, const HeaderMap& h, bool skip_host, bool skip_length) {
   for (const HeaderMap::Entry& e : h) {
     if (e.name.empty() || e.name[0] == ':') continue;
-    Known k = knownFromName(e.name);
+    Known k = e.known;
     if (k == Known::kTransferEncoding) continue;
     if (k == Known::kHost && skip_host) continue;
     if (k == Known::kContentLength && skip_length) continue;
     if (!safeToWrite(e.name, e.value)) continue;
-    out.add(e.name);
-    out.add(": ");
-    out.add(e.value);
-    out.add("\r\n");
+    // One reservation and four copies per line rather than four appends.
+    const size_t n = e.name.size() + e.value.size() + 4;
+    Buffer::Room room = out.reserve(n);
+    char* p = room.data;
+    std::memcpy(p, e.name.data(), e.name.size());
+    p += e.name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, e.value.data(), e.value.size());
+    p += e.value.size();
+    *p++ = '\r';
+    *p++ = '\n';
+    out.commit(n);
   }
 }
 
