@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Starts remora-proxy as an HTTP/1.1 reverse proxy (http_connection_manager +
-# router) for the peer harness:
-#   start-ours.sh DIR LISTEN_PORT UPSTREAM_PORT
-# One worker, loopback only, no access log: configured like the nginx and
-# HAProxy peers (keep-alive both sides, upstream connections reused).
+# Starts remora-proxy for the peer harness, forwarding 127.0.0.1:LISTEN to
+# 127.0.0.1:UPSTREAM with one worker, configured like the nginx and HAProxy
+# peers (keep-alive both sides, upstream connections reused, no access log):
+#   start-ours.sh DIR LISTEN_PORT UPSTREAM_PORT [http|tcp]
+# http (default): http_connection_manager + router; tcp: tcp_proxy.
 set -euo pipefail
-dir=$1 listen=$2 upstream=$3
+dir=$1 listen=$2 upstream=$3 mode=${4:-http}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${REMORA_PROXY:-$here/../build/release/apps/remora-proxy/remora-proxy}
-cat > "$dir/remora.yaml" <<YAML
-static_resources:
-  listeners:
-  - name: http
-    address: { socket_address: { address: 127.0.0.1, port_value: $listen } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
+if [ "$mode" = tcp ]; then
+  filter='      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: bench
+          cluster: next'
+else
+  filter='      - name: envoy.filters.network.http_connection_manager
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: bench
@@ -30,7 +30,16 @@ static_resources:
           http_filters:
           - name: envoy.filters.http.router
             typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router'
+fi
+cat > "$dir/remora.yaml" <<YAML
+static_resources:
+  listeners:
+  - name: $mode
+    address: { socket_address: { address: 127.0.0.1, port_value: $listen } }
+    filter_chains:
+    - filters:
+$filter
   clusters:
   - name: next
     type: STATIC

@@ -400,23 +400,8 @@ void ConnectionManager::ActiveStream::mutateResponseHeaders(HeaderMap& h) {
 void ConnectionManager::ActiveStream::countResponse(uint32_t status) {
   const ConnectionManagerStats& s = conn_.config_->stats;
   info_.response_code = status;
-  switch (status / 100) {
-    case 1:
-      s.downstream_rq_1xx->inc();
-      break;
-    case 2:
-      s.downstream_rq_2xx->inc();
-      break;
-    case 3:
-      s.downstream_rq_3xx->inc();
-      break;
-    case 4:
-      s.downstream_rq_4xx->inc();
-      break;
-    default:
-      s.downstream_rq_5xx->inc();
-      break;
-  }
+  countStatusClass(status, {s.downstream_rq_1xx, s.downstream_rq_2xx, s.downstream_rq_3xx,
+                            s.downstream_rq_4xx, s.downstream_rq_5xx});
 }
 
 void ConnectionManager::ActiveStream::encode1xxHeaders(HeaderMapPtr headers) {

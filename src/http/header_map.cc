@@ -148,21 +148,7 @@ void HeaderMap::set(Known h, std::string_view value) {
 }
 
 size_t HeaderMap::remove(std::string_view name) {
-  size_t w = 0;
-  for (size_t r = 0; r < entries_.size(); ++r) {
-    if (equalsIgnoreCase(entries_[r].name, name)) {
-      byte_size_ -= entries_[r].name.size() + entries_[r].value.size();
-      continue;
-    }
-    if (w != r) entries_[w] = std::move(entries_[r]);
-    ++w;
-  }
-  size_t removed = entries_.size() - w;
-  if (removed > 0) {
-    entries_.resize(w);
-    reindex();
-  }
-  return removed;
+  return removeIf([name](const Entry& e) { return equalsIgnoreCase(e.name, name); });
 }
 
 void HeaderMap::reindex() {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/stats.h"
 #include "event/dispatcher.h"
 #include "http/codec.h"
 #include "http/header_map.h"
@@ -39,6 +40,13 @@ enum ResponseFlag : uint32_t {
 
 // "UH,UT" or "-" when no flag is set.
 std::string responseFlagsToString(uint32_t flags);
+
+// Counts a response in the counter of its status class: [0] for 1xx ...
+// [4] for 5xx (anything else counts as 5xx).
+inline void countStatusClass(uint32_t status, Counter* const (&by_class)[5]) {
+  uint32_t c = status / 100;
+  by_class[c >= 1 && c <= 5 ? c - 1 : 4]->inc();
+}
 
 // The downstream connection a stream arrived on.
 struct ConnectionInfo {

@@ -344,23 +344,8 @@ void RouterFilter::onResponseHeaders(http::HeaderMapPtr headers, bool end_stream
   }
   response_started_ = true;
   const upstream::ClusterStats& cs = cluster_->stats();
-  switch (status / 100) {
-    case 1:
-      cs.upstream_rq_1xx->inc();
-      break;
-    case 2:
-      cs.upstream_rq_2xx->inc();
-      break;
-    case 3:
-      cs.upstream_rq_3xx->inc();
-      break;
-    case 4:
-      cs.upstream_rq_4xx->inc();
-      break;
-    default:
-      cs.upstream_rq_5xx->inc();
-      break;
-  }
+  http::countStatusClass(status, {cs.upstream_rq_1xx, cs.upstream_rq_2xx, cs.upstream_rq_3xx,
+                                  cs.upstream_rq_4xx, cs.upstream_rq_5xx});
   (status >= 500 ? pool_->host().rq_error : pool_->host().rq_success).inc();
   if (status == 101) ctx_.disarmTimeout(*this);  // a tunnel lasts as long as it lasts
   callbacks_->streamInfo().response_code_details = "via_upstream";
