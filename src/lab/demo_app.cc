@@ -1,10 +1,6 @@
 #include "lab/demo_app.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,46 +11,9 @@
 namespace remora::lab {
 namespace {
 
-constexpr size_t kMaxHead = 64 * 1024;
-
 std::string envOr(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? v : fallback;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-bool sendAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-const char* reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 502:
-      return "Bad Gateway";
-    default:
-      return "Unknown";
-  }
 }
 
 }  // namespace
@@ -161,133 +120,40 @@ DemoApp::~DemoApp() {
 }
 
 Status DemoApp::start() {
-  auto ip = network::IpAddress::parse(options_.address);
-  if (!ip.ok()) return ip.status();
   for (uint16_t port : options_.ports) {
-    network::SocketAddress addr{*ip, port};
-    int fd = socket(ip->isV4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return errnoError("socket", errno);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_storage ss;
-    socklen_t len = addr.toSockaddr(&ss);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, 512) != 0) {
-      int err = errno;
-      close(fd);
-      return errnoError("listen on " + addr.toString(), err);
-    }
-    len = sizeof(ss);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    listen_fds_.push_back(fd);
-    bound_ports_.push_back(network::SocketAddress::fromSockaddr(ss).port);
-  }
-  for (size_t i = 0; i < listen_fds_.size(); ++i) {
-    acceptors_.emplace_back([this, i] { acceptLoop(listen_fds_[i], bound_ports_[i]); });
+    auto server = std::make_unique<BlockingHttpServer>(
+        [this](const BlockingHttpRequest& r) { return serve(r, r.local_port); });
+    if (Status s = server->start(options_.address, port); !s.ok()) return s;
+    bound_ports_.push_back(server->port());
+    servers_.push_back(std::move(server));
   }
   return Status::okStatus();
 }
 
 void DemoApp::stop() {
-  if (stop_.exchange(true)) return;
-  for (auto& t : acceptors_)
-    t.join();
-  for (int fd : listen_fds_)
-    close(fd);
-  // Connection threads are detached; wait for them so none outlives `this`.
-  for (int i = 0; i < 1000 && in_flight_.load() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  for (auto& s : servers_)
+    s->stop();
 }
 
-void DemoApp::acceptLoop(int listen_fd, uint16_t port) {
-  while (!stop_) {
-    pollfd p{listen_fd, POLLIN, 0};
-    if (poll(&p, 1, 100) != 1) continue;
-    sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    std::string peer = network::SocketAddress::fromSockaddr(ss).toString();
-    in_flight_++;
-    std::thread([this, fd, port, peer] {
-      serve(fd, port, peer);
-      in_flight_--;
-    }).detach();
-  }
-}
-
-void DemoApp::serve(int fd, uint16_t port, std::string peer) {
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  std::string head;
-  char buf[4096];
-  size_t end = std::string::npos;
-  while (head.size() < kMaxHead) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    head.append(buf, static_cast<size_t>(n));
-    end = head.find("\r\n\r\n");
-    if (end != std::string::npos) break;
-  }
-  if (end == std::string::npos) {
-    // A bare connect (the lab's readiness check) or a client that gave up.
-    if (!head.empty())
-      sendAll(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    close(fd);
-    return;
-  }
+BlockingHttpResponse DemoApp::serve(const BlockingHttpRequest& http, uint16_t port) {
   Request req;
-  size_t eol = head.find("\r\n");
-  std::string line = head.substr(0, eol);
-  size_t sp1 = line.find(' ');
-  size_t sp2 = line.rfind(' ');
-  int status = 200;
-  std::string body;
-  if (sp1 == std::string::npos || sp2 == sp1 || line.compare(sp2 + 1, 5, "HTTP/") != 0) {
-    status = 400;
-    body = "{\"error\":" + jsonString("bad request line: " + line) + "}";
-  } else {
-    req.method = line.substr(0, sp1);
-    req.path = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    size_t content_length = 0;
-    size_t pos = eol + 2;
-    while (pos < end) {
-      size_t next = head.find("\r\n", pos);
-      std::string h = head.substr(pos, next - pos);
-      size_t colon = h.find(':');
-      if (colon != std::string::npos) {
-        std::string name = lower(trim(h.substr(0, colon)));
-        std::string value = trim(h.substr(colon + 1));
-        if (name == "content-length") content_length = std::strtoul(value.c_str(), nullptr, 10);
-        if (isPropagatedHeader(name)) req.propagated.emplace_back(name, value);
-      }
-      pos = next + 2;
-    }
-    // Read and drop a request body so the client is not reset mid-send.
-    size_t have = head.size() - (end + 4);
-    while (have < content_length) {
-      ssize_t n = read(fd, buf, sizeof(buf));
-      if (n <= 0) break;
-      have += static_cast<size_t>(n);
-    }
-    requests_++;
-    body = answer(req, port, peer, &status);
+  req.method = http.method;
+  req.path = http.target;
+  for (const auto& [name, value] : http.headers) {
+    if (isPropagatedHeader(name)) req.propagated.emplace_back(name, value);
   }
-  body += "\n";
-  std::string resp =
-      "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +
-      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\nx-remora-pod: " + options_.name + "\r\nConnection: close\r\n\r\n" + body;
-  sendAll(fd, resp);
-  shutdown(fd, SHUT_WR);
-  close(fd);
+  requests_++;
+  BlockingHttpResponse resp;
+  resp.body = answer(req, port, http.peer, &resp.status) + "\n";
+  resp.content_type = "application/json";
+  resp.headers.emplace_back("x-remora-pod", options_.name);
   if (!options_.quiet) {
     std::lock_guard<std::mutex> l(log_lock_);
-    std::printf("%s %s from %s on :%u -> %d\n", req.method.c_str(), req.path.c_str(), peer.c_str(),
-                port, status);
+    std::printf("%s %s from %s on :%u -> %d\n", req.method.c_str(), req.path.c_str(),
+                http.peer.c_str(), port, resp.status);
     std::fflush(stdout);
   }
+  return resp;
 }
 
 std::string DemoApp::answer(const Request& request, uint16_t port, const std::string& peer,

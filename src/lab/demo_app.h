@@ -7,11 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/blocking_http.h"
 #include "common/status.h"
 #include "lab/http_client.h"
 
@@ -66,18 +68,14 @@ class DemoApp {
     HttpHeaders propagated;
   };
 
-  void acceptLoop(int listen_fd, uint16_t port);
-  void serve(int fd, uint16_t port, std::string peer);
+  BlockingHttpResponse serve(const BlockingHttpRequest& request, uint16_t port);
   // The response to one request; sets `status`.
   std::string answer(const Request& request, uint16_t port, const std::string& peer, int* status);
 
   DemoAppOptions options_;
-  std::vector<int> listen_fds_;
+  std::vector<std::unique_ptr<BlockingHttpServer>> servers_;  // one per port
   std::vector<uint16_t> bound_ports_;
-  std::vector<std::thread> acceptors_;
-  std::atomic<bool> stop_{false};
   std::atomic<int64_t> requests_{0};
-  std::atomic<int> in_flight_{0};
   std::mutex log_lock_;
 };
 

@@ -1,7 +1,8 @@
 // A blocking HTTP/1.1 GET, enough for the demo app's calls and the lab's
-// health checks. Not the proxy's codec (src/http): this is client code in
-// small test binaries, where one request per connection and blocking I/O are
-// the simplest thing that works through any TCP proxy.
+// health checks, on common/blocking_http.h. Not the proxy's codec
+// (src/http): this is client code in small test binaries, where one request
+// per connection and blocking I/O are the simplest thing that works through
+// any TCP proxy.
 #pragma once
 
 #include <chrono>
