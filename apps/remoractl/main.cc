@@ -1,10 +1,13 @@
 // remoractl: Remora's command line. Each command group registers itself;
-// add new ones (proxy-config, proxy-status, apply, explain) the same way.
+// add new ones (proxy-status, apply) the same way.
 #include "ctl/command_line.h"
+#include "ctl/inspect_commands.h"
 #include "lab/lab_command.h"
 
 int main(int argc, char** argv) {
   remora::ctl::CommandLine cli;
   remora::lab::addLabCommand(cli);
+  remora::ctl::addProxyConfigCommand(cli);
+  remora::ctl::addExplainCommand(cli);
   return cli.run(argc, argv);
 }

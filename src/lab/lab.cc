@@ -561,12 +561,20 @@ Status labDown(const LabOptions& options) {
       journal, options.progress ? options.progress : [](const std::string&) {});
 }
 
-StatusOr<LabStatus> labStatus(const LabOptions& options) {
+StatusOr<LabState> readLabState(const LabOptions& options) {
   REMORA_RETURN_IF_ERROR(validateDnsLabel("lab name", options.name));
   std::string dir = stateDir(options);
   auto text = readTextFile(dir + "/" + kStateFile);
   if (!text.ok()) return notFoundError("lab " + options.name + " is not up (no " + dir + ")");
-  REMORA_ASSIGN_OR_RETURN(LabState state, parseState(*text));
+  return parseState(*text);
+}
+
+std::string podEtcFile(const std::string& netns, const std::string& file) {
+  return std::string(kEtcNetns) + "/" + netns + "/" + file;
+}
+
+StatusOr<LabStatus> labStatus(const LabOptions& options) {
+  REMORA_ASSIGN_OR_RETURN(LabState state, readLabState(options));
   LabStatus out{state.name,         state.file, state.phase,   state.pod_cidr,
                 state.service_cidr, {},         state.services};
   for (const PodRecord& pod : state.pods) {
@@ -638,12 +646,8 @@ std::string formatStatus(const LabStatus& st) {
 
 StatusOr<std::vector<std::string>> execCommand(const LabOptions& options, const std::string& pod,
                                                const std::vector<std::string>& command) {
-  REMORA_RETURN_IF_ERROR(validateDnsLabel("lab name", options.name));
   if (command.empty()) return invalidArgumentError("no command to run; write `exec POD -- CMD...`");
-  std::string dir = stateDir(options);
-  auto text = readTextFile(dir + "/" + kStateFile);
-  if (!text.ok()) return notFoundError("lab " + options.name + " is not up (no " + dir + ")");
-  REMORA_ASSIGN_OR_RETURN(LabState state, parseState(*text));
+  REMORA_ASSIGN_OR_RETURN(LabState state, readLabState(options));
   std::string names;
   for (const PodRecord& p : state.pods) {
     if (p.name == pod) {

@@ -81,6 +81,15 @@ struct LabStatus {
 };
 
 StatusOr<LabStatus> labStatus(const LabOptions& options);
+
+// What a running (or half-up) lab recorded: its pods (namespace, IP, admin
+// address) and services. NotFound when the lab is not up. For tools that
+// reach into pods, such as `remoractl proxy-config`.
+StatusOr<LabState> readLabState(const LabOptions& options);
+
+// The file `ip netns exec` shows a pod's processes as /etc/<file>, e.g.
+// podEtcFile("remora-reviews-v1", "hosts") = "/etc/netns/remora-reviews-v1/hosts".
+std::string podEtcFile(const std::string& netns, const std::string& file);
 // A table for people.
 std::string formatStatus(const LabStatus& status);
 
