@@ -1,12 +1,12 @@
 #include "ctl/explain.h"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 #include "config/bootstrap.h"
 #include "config/filters.h"
 #include "ctl/proxy_config.h"
+#include "lab/http_client.h"
 #include "listener/filter_chain_matcher.h"
 #include "listener/http_detect.h"
 #include "listener/original_dst.h"
@@ -87,8 +87,9 @@ class Explainer {
     bool local = q.destination.isLoopback() || (q.pod_ip && *q.pod_ip == q.destination);
     if (q.inbound) {
       p.in_interface = "eth0";
-      r_.notes.push_back("the caller is another pod; its address (0.0.0.0 here) matters only "
-                         "to source matches");
+      r_.notes.push_back(
+          "the caller is another pod; its address (0.0.0.0 here) matters only "
+          "to source matches");
     } else {
       p.out_interface = local ? "lo" : "eth0";
       p.uid = p.gid = in_.app_uid;
@@ -446,49 +447,20 @@ std::string ExplainRequest::authority() const {
   for (const auto& [name, value] : headers) {
     if (lower(name) == "host") return value;
   }
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return port == 80 ? h : h + ":" + std::to_string(port);
+  return port == 80 ? host : host + ":" + std::to_string(port);
 }
 
 Status parseExplainUrl(std::string_view url, ExplainRequest& out) {
-  std::string_view rest = url;
-  if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else if (rest.find("://") != std::string_view::npos) {
-    return invalidArgumentError("url " + quoted(url) +
-                                ": only http:// is supported (the request is followed in "
-                                "plain text)");
+  std::string text(url);
+  if (text.find("://") == std::string::npos) text = "http://" + text;
+  auto parsed = lab::parseHttpUrl(text);
+  if (!parsed.ok()) {
+    return invalidArgumentError("url: " + parsed.status().message() +
+                                " (explain follows plain-text http:// requests)");
   }
-  size_t slash = rest.find('/');
-  std::string_view host_port = rest.substr(0, slash);
-  out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  out.port = 80;
-  std::string_view port_text;
-  if (host_port.starts_with("[")) {
-    size_t close = host_port.find(']');
-    if (close == std::string_view::npos)
-      return invalidArgumentError("url " + quoted(url) + ": unclosed [");
-    out.host = std::string(host_port.substr(1, close - 1));
-    std::string_view after = host_port.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return invalidArgumentError("url " + quoted(url) + ": bad host");
-      port_text = after.substr(1);
-    }
-  } else {
-    size_t colon = host_port.find(':');
-    out.host = std::string(host_port.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = host_port.substr(colon + 1);
-  }
-  if (out.host.empty()) return invalidArgumentError("url " + quoted(url) + ": no host");
-  if (!port_text.empty() || host_port.ends_with(":")) {
-    uint32_t port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535) {
-      return invalidArgumentError("url " + quoted(url) + ": bad port " + quoted(port_text));
-    }
-    out.port = static_cast<uint16_t>(port);
-  }
+  out.host = parsed->host;
+  out.port = parsed->port;
+  out.path = parsed->path;
   return Status::okStatus();
 }
 

@@ -49,7 +49,8 @@ struct ExplainRequest {
   std::string authority() const;
 };
 
-// Parses "http://host[:port][/path]" into method-less parts of `out`.
+// Parses "[http://]host[:port][/path]" (IPv4 or a name, as the lab has) into
+// host, port and path of `out`.
 Status parseExplainUrl(std::string_view url, ExplainRequest& out);
 // "Name: value" as curl's -H takes it.
 StatusOr<std::pair<std::string, std::string>> parseHeaderFlag(std::string_view flag);

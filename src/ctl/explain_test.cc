@@ -361,11 +361,8 @@ TEST(ExplainInputTest, UrlsHeadersAndHostsFiles) {
   EXPECT_EQ(q.port, 80);
   EXPECT_EQ(q.path, "/");
   EXPECT_EQ(q.authority(), "ratings");
-  ASSERT_TRUE(parseExplainUrl("http://[fd00::1]:8080/", q).ok());
-  EXPECT_EQ(q.host, "fd00::1");
-  EXPECT_EQ(q.authority(), "[fd00::1]:8080");
-  for (const char* bad : {"https://a/", "http://:80/", "http://a:0/", "http://a:99999/",
-                          "http://a:x/", "http://[::1/"}) {
+  for (const char* bad :
+       {"https://a/", "http://:80/", "http://a:0/", "http://a:99999/", "http://a:x/"}) {
     EXPECT_FALSE(parseExplainUrl(bad, q).ok()) << bad;
   }
   auto h = parseHeaderFlag("end-user:  jason ");
