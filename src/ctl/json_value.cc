@@ -1,5 +1,8 @@
 #include "ctl/json_value.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include <cctype>
 #include <cstdio>
 
@@ -327,36 +330,12 @@ StatusOr<JsonValue> JsonValue::parse(std::string_view text) {
 // Writing.
 
 std::string jsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
+  // protobuf's escaper, which also writes every message we print.
+  google::protobuf::Value v;
+  v.set_string_value(std::string(s));
+  std::string quoted;
+  if (!google::protobuf::util::MessageToJsonString(v, &quoted).ok()) return "\"\"";
+  return quoted;
 }
 
 namespace {

@@ -20,6 +20,18 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   });
 }
 
+// Every piece between separators, empty ones included: "a||b" -> a, "", b.
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t at = s.find(sep, start);
+    out.push_back(s.substr(start, at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -405,27 +417,13 @@ std::string describeManagement(const envoy::config::core::v3::Metadata& metadata
   constexpr std::string_view kPrefix = "/apis/networking.istio.io/v1alpha3/namespaces/";
   if (!path.starts_with(kPrefix)) return "<unknown>";
   // "", apis, networking.istio.io, v1alpha3, namespaces, <ns>, <kind>, <name>
-  std::vector<std::string> pieces;
-  size_t start = 0;
-  while (true) {
-    size_t slash = path.find('/', start);
-    pieces.push_back(path.substr(start, slash - start));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  std::vector<std::string_view> pieces = split(path, '/');
   if (pieces.size() != 8) return "";
-  return pieces[7] + "." + pieces[5];
+  return std::string(pieces[7]) + "." + std::string(pieces[5]);
 }
 
 SubsetKey parseSubsetKey(std::string_view name) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t bar = name.find('|', start);
-    parts.push_back(name.substr(start, bar - start));
-    if (bar == std::string_view::npos) break;
-    start = bar + 1;
-  }
+  std::vector<std::string_view> parts = split(name, '|');
   SubsetKey key;
   if (parts.size() < 4) return key;
   key.is_subset_key = true;
