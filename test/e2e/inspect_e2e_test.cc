@@ -2,7 +2,8 @@
 // lab: what they print must be what the proxies run, and every request
 // explain follows must end the way the proxy really answers it.
 //
-//   productpage  sidecar with HTTP routing (test/e2e/testdata/productpage-l7-proxy.yaml):
+// The lab is test/e2e/testdata/inspect-lab.yaml:
+//   productpage  sidecar with HTTP routing (testdata/productpage-l7-proxy.yaml):
 //                route "9080": reviews -> reviews-v1, /v1/ -> a subset cluster
 //                that does not exist (503 NC), ratings -> no endpoint (503 UH)
 //   reviews-v1   sidecar with the lab's L4 bootstrap (examples/lab/reviews-proxy.yaml)
@@ -10,6 +11,7 @@
 
 #include "ctl/json_value.h"
 #include "e2e/lab_fixture.h"
+#include "lab/system.h"
 #include "support/paths.h"
 #include "support/process.h"
 
@@ -23,51 +25,9 @@ class InspectTest : public LabTest {
  protected:
   void SetUp() override {
     LabTest::SetUp();
-    std::string yaml = R"(
-apiVersion: v1
-kind: Service
-metadata: { name: productpage }
-spec: { ports: [{ name: http, port: 9080 }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews }
-spec: { ports: [{ name: http, port: 9080 }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: ratings }
-spec: { ports: [{ name: http, port: 9080 }] }
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: productpage
-  labels: { app: productpage, version: v1 }
-  annotations:
-    sidecar.istio.io/inject: "true"
-    remora.io/proxy-bootstrap: )" +
-                       sourceDir() + R"(/test/e2e/testdata/productpage-l7-proxy.yaml
-spec:
-  containers:
-  - command: [remora-app, --port, "9080", --version, v1]
-    ports: [{ containerPort: 9080 }]
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: reviews-v1
-  labels: { app: reviews, version: v1 }
-  annotations:
-    sidecar.istio.io/inject: "true"
-    remora.io/proxy-bootstrap: )" +
-                       sourceDir() + R"(/examples/lab/reviews-proxy.yaml
-spec:
-  containers:
-  - command: [remora-app, --port, "9080", --version, v1]
-    ports: [{ containerPort: 9080 }]
-)";
-    upOrFail(yaml);
+    auto yaml = lab::readTextFile(sourceDir() + "/test/e2e/testdata/inspect-lab.yaml");
+    ASSERT_TRUE(yaml.ok()) << yaml.status().message();
+    upOrFail(*yaml);
     if (IsSkipped() || HasFatalFailure()) return;
     auto st = lab::labStatus(options());
     ASSERT_TRUE(st.ok()) << st.status().message();
