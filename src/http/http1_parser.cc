@@ -211,8 +211,10 @@ int Http1Parser::scanHead(std::string_view buf, bool trailers, size_t& end) {
     const void* p = std::memchr(buf.data() + scan_.pos, '\n', buf.size() - scan_.pos);
     if (p == nullptr) {
       scan_.pos = buf.size();
+      // The limits are judged on the bytes before the line's LF (its CR
+      // included), the same whether or not the LF came in this read.
       if (start_line && scan_.lines == 0 &&
-          buf.size() - scan_.line_start > settings_.max_request_line_bytes) {
+          buf.size() - scan_.line_start > settings_.max_request_line_bytes + 1) {
         fail(414, type_ == Type::kRequest ? "request line too long" : "status line too long", {},
              base + scan_.line_start);
         return -1;
@@ -225,6 +227,17 @@ int Http1Parser::scanHead(std::string_view buf, bool trailers, size_t& end) {
       return 0;
     }
     size_t lf = static_cast<size_t>(static_cast<const char*>(p) - buf.data());
+    if (start_line && scan_.lines == 0 &&
+        lf - scan_.line_start > settings_.max_request_line_bytes + 1) {
+      fail(414, type_ == Type::kRequest ? "request line too long" : "status line too long", {},
+           base + scan_.line_start);
+      return -1;
+    }
+    if (lf - scan_.first_line > settings_.max_header_bytes) {
+      fail(431, "header section too large", {},
+           base + scan_.first_line + settings_.max_header_bytes);
+      return -1;
+    }
     if (lf == scan_.line_start || buf[lf - 1] != '\r') {
       fail(400, "bare LF", {}, base + lf);
       return -1;
@@ -763,7 +776,13 @@ size_t Http1Parser::parseChunked(std::string_view in) {
         body_.add(in.substr(i, take));
         remaining_ -= take;
         i += take;
-        if (remaining_ == 0) state_ = State::kChunkDataCr;
+        if (remaining_ == 0) {
+          state_ = State::kChunkDataCr;
+          // A complete chunk is delivered at once, so what a decoder sees
+          // before a later framing error does not depend on how the bytes
+          // were sliced into reads.
+          flushBody(false);
+        }
         continue;
       }
       case State::kChunkDataCr:
