@@ -1,5 +1,5 @@
-// remora-pilot's command line, kept out of main.cc so tests can drive it:
-//   remora-pilot --config-dir DIR [--mesh-config FILE]        watch and log snapshots
+// remora-pilot's offline subcommand, kept apart so that tests drive it without
+// the server (pilot_main.h has the whole command line):
 //   remora-pilot translate --config-dir DIR --proxy POD.NS [--type lds|rds|cds|eds]
 #pragma once
 
@@ -10,8 +10,6 @@
 #include "pilot/translate/resources.h"
 
 namespace remora::pilot {
-
-int pilotMain(int argc, char** argv);
 
 // `translate`: prints the config dump JSON on `out`, refusals and warnings on
 // `err`. Returns the process exit code (0 also when objects were refused: the

@@ -1,85 +1,9 @@
 #include "pilot/debug/configz.h"
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
+#include "pilot/debug/json_writer.h"
 
 namespace remora::pilot {
 namespace {
-
-// A minimal JSON writer: protobuf's Struct would do, but it prints its map
-// in hash order and this page must read the same on every refresh.
-class JsonWriter {
- public:
-  void beginObject() { open('{'); }
-  void endObject() { close('}'); }
-  void beginArray() { open('['); }
-  void endArray() { close(']'); }
-  void key(const std::string& k) {
-    separate();
-    quote(k);
-    out_ += ": ";
-    after_key_ = true;
-  }
-  void value(const std::string& v) {
-    separate();
-    quote(v);
-  }
-  void value(int64_t v) {
-    separate();
-    out_ += std::to_string(v);
-  }
-  void field(const std::string& k, const std::string& v) {
-    key(k);
-    value(v);
-  }
-  void field(const std::string& k, int64_t v) {
-    key(k);
-    value(v);
-  }
-  std::string take() { return std::move(out_) + "\n"; }
-
- private:
-  void open(char c) {
-    separate();
-    out_ += c;
-    first_ = true;
-    ++depth_;
-  }
-  void close(char c) {
-    --depth_;
-    if (!first_) newline();
-    out_ += c;
-    first_ = false;
-  }
-  // Commas and indentation before a value, except right after its key.
-  void separate() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (!first_) out_ += ',';
-    if (depth_ > 0) newline();
-    first_ = false;
-  }
-  void newline() {
-    out_ += '\n';
-    out_.append(static_cast<size_t>(depth_) * 2, ' ');
-  }
-  // protobuf's JSON printer does the escaping, so there is one escaper fewer
-  // to get wrong.
-  void quote(const std::string& s) {
-    google::protobuf::Value v;
-    v.set_string_value(s);
-    std::string quoted;
-    if (!google::protobuf::util::MessageToJsonString(v, &quoted).ok()) quoted = "\"\"";
-    out_ += quoted;
-  }
-
-  std::string out_;
-  int depth_ = 0;
-  bool first_ = true;
-  bool after_key_ = false;
-};
 
 void sourceFields(const SourceRef& source, JsonWriter* w) {
   w->field("file", source.file);
@@ -88,6 +12,17 @@ void sourceFields(const SourceRef& source, JsonWriter* w) {
 }
 
 }  // namespace
+
+void writeRefusal(const Refusal& r, JsonWriter* w) {
+  w->beginObject();
+  w->field("text", r.toString());
+  sourceFields(r.source, w);
+  w->field("kind", r.kind);
+  w->field("object", r.object);
+  w->field("field", r.field);
+  w->field("message", r.message);
+  w->endObject();
+}
 
 std::string renderConfigz(const MeshSnapshot& snapshot) {
   JsonWriter w;
@@ -111,16 +46,8 @@ std::string renderConfigz(const MeshSnapshot& snapshot) {
 
   w.key("refused");
   w.beginArray();
-  for (const auto& r : snapshot.refusals()) {
-    w.beginObject();
-    w.field("text", r.toString());
-    sourceFields(r.source, &w);
-    w.field("kind", r.kind);
-    w.field("object", r.object);
-    w.field("field", r.field);
-    w.field("message", r.message);
-    w.endObject();
-  }
+  for (const auto& r : snapshot.refusals())
+    writeRefusal(r, &w);
   w.endArray();
 
   w.key("warnings");

@@ -13,4 +13,9 @@ namespace remora::pilot {
 
 std::string renderConfigz(const MeshSnapshot& snapshot);
 
+class JsonWriter;
+// One refusal as configz shows it: text (the log line), file, document,
+// line, kind, object, field, message.
+void writeRefusal(const Refusal& refusal, JsonWriter* w);
+
 }  // namespace remora::pilot

@@ -9,16 +9,6 @@
 namespace remora::pilot {
 namespace {
 
-bool isBlankOrComment(const std::string& chunk) {
-  std::istringstream in(chunk);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t p = line.find_first_not_of(" \t\r");
-    if (p != std::string::npos && line[p] != '#') return false;
-  }
-  return true;
-}
-
 std::string readFile(const std::string& path, bool* ok) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
@@ -29,30 +19,59 @@ std::string readFile(const std::string& path, bool* ok) {
 
 }  // namespace
 
+bool isBlankYaml(const std::string& chunk) {
+  std::istringstream in(chunk);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t p = line.find_first_not_of(" \t\r");
+    if (p != std::string::npos && line[p] != '#') return false;
+  }
+  return true;
+}
+
+YamlFile splitYamlFile(const std::string& text) {
+  YamlFile file;
+  std::istringstream in(text);
+  std::string line;
+  YamlDocument current;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\r')) {
+      file.documents.push_back(std::move(current));
+      current = YamlDocument{};
+      current.separator = line + "\n";
+      current.first_line = line_no + 1;
+    } else {
+      current.text += line + "\n";
+    }
+    ++line_no;
+  }
+  file.documents.push_back(std::move(current));
+  if (file.documents.front().separator.empty() && isBlankYaml(file.documents.front().text)) {
+    file.preamble = std::move(file.documents.front().text);
+    file.documents.erase(file.documents.begin());
+  }
+  return file;
+}
+
+std::string YamlFile::join() const {
+  std::string out = preamble;
+  for (const auto& d : documents)
+    out += d.separator + d.text;
+  return out;
+}
+
 void addConfigText(const std::string& file_name, const std::string& text, ConfigSet* set) {
   // Documents are split by hand rather than with YAML::LoadAll so that a syntax
   // error in one document does not lose the others. yaml-cpp counts lines from
   // the chunk's start; the chunk's first line is added back when quoting.
-  std::vector<std::pair<int, std::string>> chunks;  // first line (0-based), text
-  std::istringstream in(text);
-  std::string line, current;
-  int line_no = 0, chunk_start = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\r')) {
-      chunks.emplace_back(chunk_start, current);
-      current.clear();
-      chunk_start = line_no + 1;
-    } else {
-      current += line + "\n";
-    }
-    ++line_no;
-  }
-  chunks.emplace_back(chunk_start, current);
-  if (!chunks.empty() && isBlankOrComment(chunks.front().second)) chunks.erase(chunks.begin());
+  YamlFile file = splitYamlFile(text);
   int index = 0;
-  for (const auto& [first_line, chunk] : chunks) {
+  for (const auto& d : file.documents) {
+    const std::string& chunk = d.text;
+    int first_line = d.first_line;
     SourceRef where{file_name, index++, first_line + 1};
-    if (isBlankOrComment(chunk)) continue;
+    if (isBlankYaml(chunk)) continue;
     YAML::Node doc;
     try {
       doc = YAML::Load(chunk);

@@ -19,6 +19,26 @@ struct ConfigSet {
   std::string mesh_source = "defaults";  // or the file / ConfigMap it came from
 };
 
+// A YAML file cut into documents the way pilot reads it: at lines that start
+// with `---`. Comments before the first `---` are a preamble, not a
+// document; every other chunk is one, blank or not, so that `documents[i]` is
+// the document SourceRef::document = i names. join() gives the text back
+// (each line newline-terminated), which lets the write API replace or drop
+// one document of a file and keep the rest as written.
+struct YamlDocument {
+  std::string separator;  // the `---` line before it, with its newline; "" for none
+  std::string text;
+  int first_line = 0;  // 0-based line of the file where `text` starts
+};
+struct YamlFile {
+  std::string preamble;
+  std::vector<YamlDocument> documents;
+  std::string join() const;
+};
+YamlFile splitYamlFile(const std::string& text);
+// True when a chunk holds nothing but blank lines and comments.
+bool isBlankYaml(const std::string& text);
+
 // Adds the documents of one file. `file_name` is what refusals quote.
 void addConfigText(const std::string& file_name, const std::string& text, ConfigSet* set);
 

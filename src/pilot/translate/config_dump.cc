@@ -7,18 +7,23 @@ namespace remora::pilot {
 envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator,
                                              const ProxyNode& proxy,
                                              std::optional<ResourceType> type) {
+  return buildConfigDump([&](ResourceType t) { return generator.generate(t, proxy); }, type);
+}
+
+envoy::admin::v3::ConfigDump buildConfigDump(const ResourceSource& source,
+                                             std::optional<ResourceType> type) {
   envoy::admin::v3::ConfigDump dump;
   auto want = [&](ResourceType t) { return !type || *type == t; };
   if (want(ResourceType::kCluster)) {
     envoy::admin::v3::ClustersConfigDump d;
-    for (const auto& r : generator.generate(ResourceType::kCluster, proxy)) {
+    for (const auto& r : source(ResourceType::kCluster)) {
       d.add_dynamic_active_clusters()->mutable_cluster()->PackFrom(r.message());
     }
     dump.add_configs()->PackFrom(d);
   }
   if (want(ResourceType::kListener)) {
     envoy::admin::v3::ListenersConfigDump d;
-    for (const auto& r : generator.generate(ResourceType::kListener, proxy)) {
+    for (const auto& r : source(ResourceType::kListener)) {
       auto* l = d.add_dynamic_listeners();
       l->set_name(std::string(r.name()));
       l->mutable_active_state()->mutable_listener()->PackFrom(r.message());
@@ -27,14 +32,14 @@ envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator,
   }
   if (want(ResourceType::kRoute)) {
     envoy::admin::v3::RoutesConfigDump d;
-    for (const auto& r : generator.generate(ResourceType::kRoute, proxy)) {
+    for (const auto& r : source(ResourceType::kRoute)) {
       d.add_dynamic_route_configs()->mutable_route_config()->PackFrom(r.message());
     }
     dump.add_configs()->PackFrom(d);
   }
   if (want(ResourceType::kEndpoint)) {
     envoy::admin::v3::EndpointsConfigDump d;
-    for (const auto& r : generator.generate(ResourceType::kEndpoint, proxy)) {
+    for (const auto& r : source(ResourceType::kEndpoint)) {
       d.add_dynamic_endpoint_configs()->mutable_endpoint_config()->PackFrom(r.message());
     }
     dump.add_configs()->PackFrom(d);

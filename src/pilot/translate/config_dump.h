@@ -6,6 +6,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,11 @@ namespace remora::pilot {
 // routes, endpoints).
 envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator,
                                              const ProxyNode& proxy,
+                                             std::optional<ResourceType> type);
+// The same from any source of resources per type (what a connected proxy
+// subscribed to, say).
+using ResourceSource = std::function<ResourceList(ResourceType)>;
+envoy::admin::v3::ConfigDump buildConfigDump(const ResourceSource& source,
                                              std::optional<ResourceType> type);
 
 // Pretty-printed protobuf JSON, newline-terminated.

@@ -28,20 +28,43 @@ ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot)
   }
 }
 
-std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
-    const ProxyNode& proxy) const {
+std::string ConfigGenerator::outboundKey(const ProxyNode& proxy) const {
   std::string key = proxy.namespace_;
   if (uses_source_matches_) {
     for (const auto& [k, v] : proxy.labels)
       key += "|" + k + "=" + v;
   }
+  return key;
+}
+
+std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::builtOutbound(
+    const ProxyNode& proxy) const {
+  std::shared_future<std::shared_ptr<const Outbound>> built;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = outbound_.find(outboundKey(proxy));
+    if (it == outbound_.end()) return nullptr;
+    built = it->second;
+  }
+  return built.get();
+}
+
+std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
+    const ProxyNode& proxy) const {
+  std::string key = outboundKey(proxy);
+  std::promise<std::shared_ptr<const Outbound>> promise;
+  std::shared_future<std::shared_ptr<const Outbound>> existing;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = outbound_.find(key);
-    if (it != outbound_.end()) return it->second;
+    if (it != outbound_.end()) {
+      existing = it->second;
+    } else {
+      outbound_.emplace(key, promise.get_future().share());
+    }
   }
-  // Built outside the lock: two threads may race to build the same entry,
-  // which wastes work but keeps other namespaces from waiting.
+  if (existing.valid()) return existing.get();
+  // Built outside the lock, so that other namespaces do not wait.
   auto out = std::make_shared<Outbound>();
   out->listeners = buildOutboundListeners(*snapshot_, proxy, alloc_);
   out->routes = buildOutboundRouteConfigs(*snapshot_, proxy, alloc_);
@@ -64,8 +87,8 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   out->endpoints.reserve(eds.size());
   for (const auto& target : eds)
     out->endpoints.push_back(loadAssignment(target));
-  std::lock_guard<std::mutex> lock(mu_);
-  return outbound_.emplace(key, std::move(out)).first->second;
+  promise.set_value(out);
+  return out;
 }
 
 Resource ConfigGenerator::loadAssignment(const EdsCluster& target) const {
@@ -108,7 +131,8 @@ Resource ConfigGenerator::loadAssignment(const std::string& cluster_name,
 
 ResourceList ConfigGenerator::generate(ResourceType type, const ProxyNode& proxy,
                                        const std::vector<std::string>& names) const {
-  auto shared = outbound(proxy);
+  auto shared =
+      type == ResourceType::kEndpoint && !names.empty() ? builtOutbound(proxy) : outbound(proxy);
   switch (type) {
     case ResourceType::kListener: {
       ResourceList inbound = buildInboundListeners(*snapshot_, proxy);
@@ -124,6 +148,10 @@ ResourceList ConfigGenerator::generate(ResourceType type, const ProxyNode& proxy
       if (names.empty()) return shared->endpoints;
       ResourceList out;
       for (const auto& n : names) {
+        if (!shared) {
+          out.push_back(loadAssignment(n, proxy.namespace_));
+          continue;
+        }
         auto it = std::lower_bound(
             shared->endpoints.begin(), shared->endpoints.end(), n,
             [](const Resource& r, const std::string& name) { return r.name() < name; });

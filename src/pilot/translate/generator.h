@@ -6,6 +6,7 @@
 // thread; caches are filled under a mutex.
 #pragma once
 
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,9 @@ class ConfigGenerator {
   // All resources of `type` for `proxy`, sorted by name. For kEndpoint,
   // `names` selects cluster names (what the proxy subscribed to); empty means
   // every EDS cluster the proxy's CDS contains. Other types ignore `names`.
+  // Named endpoints come from the namespace's shared config when some proxy
+  // already built it, else one by one: an endpoint-only push right after a
+  // new snapshot then costs the changed clusters, not a namespace build.
   ResourceList generate(ResourceType type, const ProxyNode& proxy,
                         const std::vector<std::string>& names = {}) const;
 
@@ -47,6 +51,9 @@ class ConfigGenerator {
     ResourceList endpoints;  // one per EDS cluster of `clusters`
   };
   std::shared_ptr<const Outbound> outbound(const ProxyNode& proxy) const;
+  // The cached one, or null when no proxy of the namespace asked yet.
+  std::shared_ptr<const Outbound> builtOutbound(const ProxyNode& proxy) const;
+  std::string outboundKey(const ProxyNode& proxy) const;
   // For names a proxy asks for outside its CDS.
   Resource loadAssignment(const std::string& cluster_name,
                           const std::string& proxy_namespace) const;
@@ -59,8 +66,9 @@ class ConfigGenerator {
   ResourceList virtual_listener_;
   ResourceList special_clusters_;
   mutable std::mutex mu_;
-  mutable std::map<std::string, std::shared_ptr<const Outbound>>
-      outbound_;  // by namespace (+labels)
+  // By namespace (+labels). A future, so that a second thread asking for a
+  // namespace being built waits for it instead of building it again.
+  mutable std::map<std::string, std::shared_future<std::shared_ptr<const Outbound>>> outbound_;
   // By cluster name (viewing the assignment's own name) and the
   // DestinationRule that chose its subset labels: namespaces that see the
   // same rule share the assignment.

@@ -325,6 +325,16 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
   return out;
 }
 
+void buildServiceVirtualHost(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                             const Service& service, uint32_t port, VirtualHost* out) {
+  out->set_name(hostPort(service.fqdn, port));
+  for (auto& d : virtualHostDomains(service.fqdn, port, service.vips, proxy.namespace_,
+                                    snapshot.mesh().domain_suffix)) {
+    out->add_domains(std::move(d));
+  }
+  buildRoutes(snapshot, proxy, service, port, out);
+}
+
 RouteConfiguration buildInboundRouteConfig(const InboundTarget& target) {
   std::string cluster =
       clusterName(TrafficDirection::kInbound, target.port.port, "", target.service->fqdn);

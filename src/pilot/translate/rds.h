@@ -16,6 +16,14 @@ namespace remora::pilot {
 ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy,
                                        const MessageAllocator& alloc = {});
 
+// The virtual host `<fqdn>:<port>` of one service port as `proxy` sees it:
+// every domain a caller may use (with the :port forms) and the routes of the
+// service's VirtualService, else the default route. Proxyless gRPC clients
+// get one per route config (proxyless.h).
+void buildServiceVirtualHost(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                             const Service& service, uint32_t port,
+                             envoy::config::route::v3::VirtualHost* out);
+
 // `inbound|<port>||<fqdn>`: every host and path to the inbound cluster.
 envoy::config::route::v3::RouteConfiguration buildInboundRouteConfig(const InboundTarget& target);
 
