@@ -122,7 +122,7 @@ class Explainer {
     r_.capture_evaluated = true;
     r_.capture_note = trace.note;
     for (const NatStep& s : trace.steps) {
-      r_.capture_steps.push_back({s.rule->text, s.matched, s.why_not});
+      r_.capture_steps.push_back({s.rule->text, s.matched, s.why_not, s.rule->packets});
     }
     if (trace.verdict == NatTrace::Verdict::kRedirect) {
       r_.capture_port = trace.redirect_port;

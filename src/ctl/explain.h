@@ -109,6 +109,7 @@ struct ExplainResult {
     std::string rule;  // as iptables-save prints it
     bool matched = false;
     std::string why_not;
+    int64_t packets = -1;  // the rule's counter when read, -1 if unknown
   };
   std::vector<CaptureStep> capture_steps;  // every rule looked at, in order
   std::string capture_note;

@@ -50,7 +50,10 @@ void writeCapture(const ExplainResult& r, TextWriter& w) {
   w.step("capture", "nat " + r.capture_chain + ": " + packet);
   for (const auto& s : r.capture_steps) {
     if (s.matched) {
-      w.more("MATCH  " + s.rule, 2);
+      // Like the seed's `iptables -t nat -L -v` pkts column: one per connection.
+      std::string counter =
+          s.packets >= 0 ? "  [" + std::to_string(s.packets) + " packets so far]" : "";
+      w.more("MATCH  " + s.rule + counter, 2);
     } else {
       w.more("no     " + s.rule + "  (" + s.why_not + ")", 2);
     }
@@ -196,6 +199,7 @@ JsonValue explainJson(const ExplainResult& r) {
     for (const auto& s : r.capture_steps) {
       JsonValue step = JsonValue::object();
       step.add("rule", str(s.rule)).add("matched", JsonValue::boolean(s.matched));
+      if (s.packets >= 0) step.add("packets", JsonValue::number(s.packets));
       if (!s.matched) step.add("whyNot", str(s.why_not));
       rules.push(std::move(step));
     }

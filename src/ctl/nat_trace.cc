@@ -39,7 +39,13 @@ bool parseNumber(std::string_view s, T& out) {
 Status parseRule(std::string_view line, NatRule& rule) {
   // With -c each rule starts with its counters: "[12:720] -A ...".
   if (line.starts_with("[")) {
+    size_t colon = line.find(':');
     size_t close = line.find("] ");
+    int64_t packets = 0;
+    if (colon != std::string_view::npos && close != std::string_view::npos && colon < close &&
+        parseNumber(line.substr(1, colon - 1), packets)) {
+      rule.packets = packets;
+    }
     if (close != std::string_view::npos) line.remove_prefix(close + 2);
   }
   rule.text = std::string(line);

@@ -18,7 +18,8 @@ namespace remora::ctl {
 
 struct NatRule {
   std::string chain;
-  std::string text;  // the line as iptables-save printed it
+  std::string text;      // the line as iptables-save printed it, without counters
+  int64_t packets = -1;  // from `iptables-save -c`; -1 without counters
   struct Address {
     network::CidrRange cidr;
     bool negated = false;

@@ -46,6 +46,12 @@ TEST(NatTraceTest, ParsesCountersNegationsAndDeclaredChains) {
   const NatTable& t = table("istio_default");
   ASSERT_EQ(t.rules.size(), 16u);
   EXPECT_EQ(t.rules[0].text, "-A PREROUTING -p tcp -j REMORA_INBOUND");
+  EXPECT_EQ(t.rules[0].packets, 0);
+  auto counted = parseNatTable("*nat\n[22:1320] -A OUTPUT -p tcp -j X\n-A OUTPUT -j Y\n");
+  ASSERT_TRUE(counted.ok());
+  EXPECT_EQ(counted->rules[0].packets, 22);
+  EXPECT_EQ(counted->rules[0].text, "-A OUTPUT -p tcp -j X");
+  EXPECT_EQ(counted->rules[1].packets, -1);
   const NatRule& r = t.rules[7];
   EXPECT_EQ(r.chain, "REMORA_OUTPUT");
   ASSERT_TRUE(r.destination);
