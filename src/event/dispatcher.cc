@@ -10,11 +10,22 @@
 
 namespace remora::event {
 
+namespace {
+// Stands in, in an epoll batch, for a FileEvent destroyed during the batch.
+char dead_event_marker;
+}  // namespace
+
 FileEvent::FileEvent(Dispatcher& d, int fd, Callback cb, uint32_t events)
     : dispatcher_(d), fd_(fd), cb_(std::move(cb)), enabled_(events) {}
 
 FileEvent::~FileEvent() {
   if (registered_) dispatcher_.updateEpoll(this, EPOLL_CTL_DEL);
+  // Objects are normally deferred-deleted, but an owner may destroy one at
+  // once (a posted task, a callback of another connection); its readiness may
+  // still be waiting later in the current batch.
+  for (int i = 0; i < dispatcher_.batch_size_; ++i) {
+    if (dispatcher_.batch_[i].data.ptr == this) dispatcher_.batch_[i].data.ptr = &dead_event_marker;
+  }
 }
 
 void FileEvent::setEnabled(uint32_t events) {
@@ -166,7 +177,10 @@ void Dispatcher::run() {
       REMORA_LOG_ERROR("{}: epoll_wait: {}", name_, std::strerror(errno));
       break;
     }
+    batch_ = events;
+    batch_size_ = n > 0 ? n : 0;
     for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == &dead_event_marker) continue;
       auto* ev = static_cast<FileEvent*>(events[i].data.ptr);
       if (ev == nullptr) {
         runPosted();
@@ -180,6 +194,8 @@ void Dispatcher::run() {
       // A callback may have deferred-deleted other FileEvents reported in this
       // batch; they are still alive until the batch ends (see below).
     }
+    batch_ = nullptr;
+    batch_size_ = 0;
     runTimers();
     to_delete_.clear();
   }

@@ -17,6 +17,8 @@
 
 #include "common/status.h"
 
+struct epoll_event;
+
 namespace remora::event {
 
 using MonotonicTime = std::chrono::steady_clock::time_point;
@@ -122,6 +124,10 @@ class Dispatcher {
 
   std::multimap<MonotonicTime, Timer*> timers_;
   std::vector<std::unique_ptr<DeferredDeletable>> to_delete_;
+  // The epoll batch being dispatched: a FileEvent destroyed by an earlier
+  // callback in the batch blanks its later entries so they are skipped.
+  ::epoll_event* batch_ = nullptr;
+  int batch_size_ = 0;
 };
 
 }  // namespace remora::event

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,16 @@ struct ServiceRecord {
   std::vector<uint16_t> ports;
 };
 
+// The lab's control plane, when `up` started one: remora-pilot runs in the
+// lab's hub namespace (`netns`) on the bridge's address, so pods reach it
+// over the bridge and tools on the host reach it by joining `netns`.
+struct PilotRecord {
+  std::string netns;         // "remora": the hub namespace
+  std::string grpc_address;  // "10.244.0.1:15010", what bootstraps point at
+  std::string http_address;  // "10.244.0.1:15014", debug pages and the config API
+  std::string config_dir;    // the folder pilot watches (apply persists there)
+};
+
 struct LabState {
   std::string name;
   std::string file;   // the lab file `up` read
@@ -51,6 +62,7 @@ struct LabState {
   // For status and exec.
   std::vector<PodRecord> pods;
   std::vector<ServiceRecord> services;
+  std::optional<PilotRecord> pilot;  // none: proxies have static bootstraps
 };
 
 inline constexpr const char* kStateFile = "state.yaml";
