@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "pilot/bench/mesh.h"
 #include "pilot/model/config_store.h"
 #include "pilot/model/snapshot.h"
 #include "pilot/translate/generator.h"
@@ -34,87 +35,14 @@
 namespace remora::pilot {
 namespace {
 
-struct MeshShape {
-  int services = 1000;
-  int pods_per_service = 3;
-  int rules = 200;  // VirtualServices, and as many DestinationRules
-  int namespaces = 10;
-};
-
-std::string ns(int i, const MeshShape& shape) {
-  return "ns" + std::to_string(i % shape.namespaces);
-}
-std::string svcName(int i) {
-  return "svc" + std::to_string(i);
-}
-
-// Service i: one port, HTTP on 9080/8080/80 for four in five, TCP (a
-// database port) for the fifth; every tenth also serves gRPC on 9090. So
-// route configs are shared by hundreds of virtual hosts while TCP services
-// each add a listener, as in real meshes.
-void appendService(int i, const MeshShape& shape, std::string* out) {
-  static const int kHttpPorts[] = {9080, 8080, 80};
-  static const int kTcpPorts[] = {3306, 5432, 6379, 27017};
-  std::string port = i % 5 == 4
-                         ? "  - {name: tcp-db, port: " + std::to_string(kTcpPorts[i % 4]) + "}\n"
-                         : "  - {name: http, port: " + std::to_string(kHttpPorts[i % 3]) + "}\n";
-  if (i % 10 == 0) port += "  - {name: grpc, port: 9090}\n";
-  *out += "---\napiVersion: v1\nkind: Service\nmetadata: {name: " + svcName(i) +
-          ", namespace: " + ns(i, shape) + "}\nspec:\n  clusterIP: 10.96." +
-          std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) +
-          "\n  selector: {app: " + svcName(i) + "}\n  ports:\n" + port;
-}
-
-void appendPod(int i, int k, int ordinal, const MeshShape& shape, std::string* out) {
-  *out += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: " + svcName(i) + "-v" +
-          std::to_string(k + 1) + "-0\n  namespace: " + ns(i, shape) +
-          "\n  labels: {app: " + svcName(i) + ", version: v" + std::to_string(k + 1) +
-          "}\nspec: {serviceAccountName: " + svcName(i) + "}\nstatus: {podIP: 10." +
-          std::to_string(64 + ordinal / 62500) + "." + std::to_string(ordinal / 250 % 250) + "." +
-          std::to_string(ordinal % 250 + 1) + "}\n";
-}
-
-// Rule i targets service i: subsets per version, and a VirtualService that
-// alternates between a header match to v2 and an 80/20 split, with a
-// timeout and retries, so every route feature is on the path.
-void appendRules(int i, const MeshShape& shape, std::string* out) {
-  std::string head =
-      "metadata: {name: " + svcName(i) + ", namespace: " + ns(i, shape) + "}\nspec:\n";
-  *out += "---\napiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n" + head +
-          "  host: " + svcName(i) +
-          "\n  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n  subsets:\n";
-  for (int k = 0; k < shape.pods_per_service; ++k) {
-    std::string v = "v" + std::to_string(k + 1);
-    *out += "  - {name: " + v + ", labels: {version: " + v + "}}\n";
-  }
-  *out += "---\napiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n" + head +
-          "  hosts: [" + svcName(i) + "]\n  http:\n";
-  if (i % 2 == 0) {
-    *out +=
-        "  - match: [{headers: {end-user: {exact: jason}}}, {uri: {prefix: /beta}}]\n"
-        "    route: [{destination: {host: " +
-        svcName(i) + ", subset: v2}}]\n  - route: [{destination: {host: " + svcName(i) +
-        ", subset: v1}}]\n    timeout: 5s\n    retries: {attempts: 2, perTryTimeout: 1s}\n";
-  } else {
-    *out += "  - route:\n    - {destination: {host: " + svcName(i) +
-            ", subset: v1}, weight: 80}\n" + "    - {destination: {host: " + svcName(i) +
-            ", subset: v2}, weight: 20}\n";
-  }
-}
+using bench::MeshShape;
 
 ConfigSet makeMesh(const MeshShape& shape) {
-  std::string services, pods, rules;
-  int ordinal = 0;
-  for (int i = 0; i < shape.services; ++i) {
-    appendService(i, shape, &services);
-    for (int k = 0; k < shape.pods_per_service; ++k)
-      appendPod(i, k, ordinal++, shape, &pods);
-    if (i < shape.rules) appendRules(i, shape, &rules);
-  }
+  bench::MeshText text = bench::meshText(shape);
   ConfigSet set;
-  addConfigText("services.yaml", services, &set);
-  addConfigText("pods.yaml", pods, &set);
-  addConfigText("rules.yaml", rules, &set);
+  addConfigText("services.yaml", text.services, &set);
+  addConfigText("pods.yaml", text.pods, &set);
+  addConfigText("rules.yaml", text.rules, &set);
   finishConfigSet(&set);
   return set;
 }
@@ -227,7 +155,7 @@ int intArg(const char* value, const char* flag) {
 }  // namespace remora::pilot
 
 int main(int argc, char** argv) {
-  using remora::pilot::MeshShape;
+  using remora::pilot::bench::MeshShape;
   MeshShape shape;
   int reps = 5;
   bool scaling = false;
