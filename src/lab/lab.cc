@@ -10,8 +10,11 @@
 #include <sstream>
 #include <thread>
 
+#include <yaml-cpp/yaml.h>
+
 #include "init/command.h"
 #include "lab/http_client.h"
+#include "lab/pilot_config.h"
 #include "lab/system.h"
 
 namespace remora::lab {
@@ -61,6 +64,11 @@ std::string joinArgs(const std::vector<std::string>& argv) {
     out += (out.empty() ? "" : " ") + (plain ? a : "'" + a + "'");
   }
   return out;
+}
+
+// "pod reviews: proxy", or "pilot" for the lab's own processes (no pod).
+std::string processName(const ProcessRecord& p) {
+  return p.pod.empty() ? p.role : "pod " + p.pod + ": " + p.role;
 }
 
 // Writes the journal after each change, so that a crash leaves a record.
@@ -119,12 +127,11 @@ Status teardown(Journal& journal, const std::function<void(const std::string&)>&
   std::vector<std::string> errors;
   for (auto it = s.processes.rbegin(); it != s.processes.rend(); ++it) {
     ProcessId id{it->pid, it->start_time};
-    if (isRunning(id))
-      say("stopping " + it->role + " of pod " + it->pod + " (pid " + std::to_string(it->pid) + ")");
+    std::string what = it->pod.empty() ? it->role : it->role + " of pod " + it->pod;
+    if (isRunning(id)) say("stopping " + what + " (pid " + std::to_string(it->pid) + ")");
     stopProcess(id, kStopGrace);
     if (isRunning(id))
-      errors.push_back("pid " + std::to_string(it->pid) + " (" + it->role + " of pod " + it->pod +
-                       ") does not stop");
+      errors.push_back("pid " + std::to_string(it->pid) + " (" + what + ") does not stop");
   }
   for (auto it = s.netns.rbegin(); it != s.netns.rend(); ++it) {
     if (!netnsExists(*it)) continue;
@@ -180,6 +187,9 @@ class Upper {
       REMORA_RETURN_IF_ERROR(makePodNetwork(spec_.pods[i], i));
       REMORA_RETURN_IF_ERROR(writeEtcFiles(spec_.pods[i]));
     }
+    // The control plane first: proxies that bootstrap from pilot only
+    // become ready once it serves them.
+    if (s.pilot) REMORA_RETURN_IF_ERROR(startPilot(*s.pilot));
     // Proxies first, all together; the apps start once every proxy is ready
     // (Istio's holdApplicationUntilProxyStarts), so their first calls are
     // already intercepted and answered.
@@ -251,6 +261,16 @@ class Upper {
           "available?): " +
           bridge.message());
     }
+    if (journal_.state().pilot) {
+      // Pilot listens here; pods reach it over the bridge, on their own subnet.
+      std::string cidr = hubAddress(spec_.network).toString() + "/" +
+                         std::to_string(spec_.network.pod_cidr.prefixLen());
+      say("giving bridge " + std::string(kBridge) + " the hub's address " + cidr);
+      REMORA_RETURN_IF_ERROR(ip({"-n", hub, "addr", "add", cidr, "dev", kBridge}));
+      // Connections to the hub's own address (tools asking pilot from the
+      // hub) go over loopback.
+      REMORA_RETURN_IF_ERROR(ip({"-n", hub, "link", "set", "lo", "up"}));
+    }
     return ip({"-n", hub, "link", "set", kBridge, "up"});
   }
 
@@ -302,14 +322,80 @@ class Upper {
 
   std::string podDir(const Pod& pod) { return journal_.dir() + "/" + pod.name; }
 
-  Status spawn(const Pod& pod, const std::string& role, std::vector<std::string> argv,
+  // The namespace a recorded process runs in: its pod's, or the hub for
+  // the lab's own (pilot).
+  std::string netnsOf(const ProcessRecord& p) const {
+    return p.pod.empty() ? options_.name : podNetns(options_.name, p.pod);
+  }
+
+  // Starts argv in `pod`'s namespace, or in the hub when `pod` is null.
+  Status spawn(const Pod* pod, const std::string& role, std::vector<std::string> argv,
                std::vector<std::string> env, const std::string& log, const std::string& cwd) {
     REMORA_RETURN_IF_ERROR(checkInterrupted());
-    argv.insert(argv.begin(), {"ip", "netns", "exec", podNetns(options_.name, pod.name)});
+    std::string pod_name = pod ? pod->name : "";
+    argv.insert(argv.begin(),
+                {"ip", "netns", "exec", pod ? podNetns(options_.name, pod_name) : options_.name});
     auto id = spawnDaemon({argv, env, log, cwd});
-    if (!id.ok()) return id.status().withPrefix("pod " + pod.name + ": " + role);
-    journal_.state().processes.push_back({pod.name, role, id->pid, id->start_time, log});
+    if (!id.ok()) return id.status().withPrefix(pod ? "pod " + pod_name + ": " + role : role);
+    journal_.state().processes.push_back({pod_name, role, id->pid, id->start_time, log});
     return journal_.save();
+  }
+
+  Status startPilot(const PilotRecord& pilot) {
+    std::string dir = pilotDir(options_);
+    REMORA_RETURN_IF_ERROR(makeDir(dir, 0755));
+    REMORA_RETURN_IF_ERROR(makeDir(pilot.config_dir, 0755));
+    for (const ConfigFile& f : pilotConfigFiles(spec_)) {
+      REMORA_RETURN_IF_ERROR(writeFileAtomic(pilot.config_dir + "/" + f.name, f.text, 0644));
+    }
+    say("starting remora-pilot in namespace " + pilot.netns + ": xDS on " + pilot.grpc_address +
+        ", HTTP on " + pilot.http_address + ", config in " + pilot.config_dir);
+    REMORA_RETURN_IF_ERROR(
+        spawn(nullptr, "pilot",
+              {options_.tools.pilot, "--config-dir", pilot.config_dir, "--grpc-addr",
+               pilot.grpc_address, "--http-addr", pilot.http_address, "-l", "info"},
+              {std::string("PATH=") + kSystemPath, "HOME=/"}, dir + "/pilot.log", "/"));
+    const ProcessRecord& p = journal_.state().processes.back();
+    auto http = network::SocketAddress::parse(pilot.http_address);
+    if (!http.ok()) return http.status();
+    say("waiting for pilot: GET " + pilot.http_address + "/ready");
+    REMORA_RETURN_IF_ERROR(waitUntil(p, "no 200 from GET " + pilot.http_address + "/ready", [&] {
+      auto r = httpGet(*http, "pilot", "/ready", {}, milliseconds(500));
+      return r.ok() && r->status == 200;
+    }));
+    return checkPilotAccepts(p, *http);
+  }
+
+  // Pilot refuses a bad object and serves the rest; in a lab file that is a
+  // mistake to report now, not a route missing later.
+  Status checkPilotAccepts(const ProcessRecord& p, const network::SocketAddress& http) {
+    StatusOr<HttpResponse> page = internalError("not asked");
+    REMORA_RETURN_IF_ERROR(inNetns(netnsOf(p), [&] {
+      page = httpGet(http, "pilot", "/debug/configz", {}, milliseconds(5000));
+    }));
+    if (!page.ok()) return page.status().withPrefix("pilot: GET /debug/configz");
+    std::string refused;
+    try {
+      YAML::Node configz = YAML::Load(page->body);
+      for (const auto& r : configz["refused"]) {
+        std::string text = r["text"].as<std::string>("");
+        std::string file = r["file"].as<std::string>("");
+        std::string from;
+        for (const IstioObject& o : spec_.istio_objects) {
+          if (file == istioObjectFileName(o)) {
+            from = " (" + spec_.source + ":" + std::to_string(o.line) + ")";
+          }
+        }
+        refused += "\n  " + text + from;
+      }
+    } catch (const YAML::Exception& e) {
+      return internalError("pilot: GET /debug/configz: unreadable answer: " +
+                           std::string(e.what()));
+    }
+    if (refused.empty()) return Status::okStatus();
+    return invalidArgumentError("pilot refuses objects of " + spec_.source +
+                                " (they are in its config folder " +
+                                journal_.state().pilot->config_dir + "):" + refused);
   }
 
   Status startProxy(const Pod& pod) {
@@ -320,7 +406,7 @@ class Upper {
     say("starting remora-proxy in " + pod.name + " as UID/GID " + std::to_string(kProxyUid) +
         " (admin " + pod.admin.toString() + ")");
     std::string id = std::to_string(kProxyUid);
-    return spawn(pod, "proxy",
+    return spawn(&pod, "proxy",
                  {"setpriv", "--reuid", id, "--regid", id, "--clear-groups", options_.tools.proxy,
                   "-c", bootstrap, "--concurrency", "2", "--drain-time-s", "1", "-l", "info"},
                  {std::string("PATH=") + kSystemPath, "HOME=/"}, podDir(pod) + "/proxy.log", "/");
@@ -345,13 +431,14 @@ class Upper {
     std::error_code ec;
     std::string file = std::filesystem::absolute(journal_.state().file, ec).string();
     std::string cwd = ec || journal_.state().file.empty() ? "/" : dirOf(file);
-    return spawn(pod, "container " + c.name, c.argv, env, podDir(pod) + "/" + c.name + ".log", cwd);
+    return spawn(&pod, "container " + c.name, c.argv, env, podDir(pod) + "/" + c.name + ".log",
+                 cwd);
   }
 
   Status exitedError(const ProcessRecord& p) {
     int status = exitStatusOf({p.pid, p.start_time});
     std::string how = status >= 0 ? " exited with status " + std::to_string(status) : " exited";
-    return unavailableError("pod " + p.pod + ": " + p.role + how + "; the end of " + p.log + ":\n" +
+    return unavailableError(processName(p) + how + "; the end of " + p.log + ":\n" +
                             tailOfFile(p.log, 15));
   }
 
@@ -363,7 +450,7 @@ class Upper {
   // Polls `ready` inside the pod until it holds, the process dies or time is up.
   Status waitUntil(const ProcessRecord& p, const std::string& what,
                    const std::function<bool()>& ready) {
-    std::string ns = podNetns(options_.name, p.pod);
+    std::string ns = netnsOf(p);
     auto deadline = Clock::now() + options_.ready_timeout;
     for (;;) {
       REMORA_RETURN_IF_ERROR(checkInterrupted());
@@ -373,7 +460,7 @@ class Upper {
       if (ok) return Status::okStatus();
       if (Clock::now() > deadline) {
         return Status(StatusCode::kDeadlineExceeded,
-                      "pod " + p.pod + ": " + p.role + ": " + what + " within " +
+                      processName(p) + ": " + what + " within " +
                           std::to_string(options_.ready_timeout.count()) + " ms; the end of " +
                           p.log + ":\n" + tailOfFile(p.log, 15));
       }
@@ -435,6 +522,13 @@ Status preflight(const LabSpec& spec, const LabOptions& options) {
       }
     }
   }
+  if (needsPilot(spec) && (options.tools.pilot.empty() || !isExecutableFile(options.tools.pilot))) {
+    return failedPreconditionError(
+        "the lab runs remora-pilot (a pod has a sidecar without a bootstrap annotation) but " +
+        (options.tools.pilot.empty() ? std::string("it was not found")
+                                     : "cannot run \"" + options.tools.pilot + "\"") +
+        "; build it or give --bin-dir");
+  }
   std::vector<std::string> names = {options.name};
   for (const Pod& p : spec.pods)
     names.push_back(podNetns(options.name, p.name));
@@ -484,6 +578,8 @@ StatusOr<Tools> findTools(const std::string& self_exe, const std::string& bin_di
   }
   auto app = findTool("remora-app", self_dir, bin_dir);
   if (app.ok()) t.path_dirs.insert(t.path_dirs.begin(), dirOf(*app));
+  auto pilot = findTool("remora-pilot", self_dir, bin_dir);
+  if (pilot.ok()) t.pilot = *pilot;
   return t;
 }
 
@@ -493,6 +589,10 @@ std::string podNetns(const std::string& lab, const std::string& pod) {
 
 std::string stateDir(const LabOptions& options) {
   return options.state_root + "/" + options.name;
+}
+
+std::string pilotDir(const LabOptions& options) {
+  return stateDir(options) + "/_pilot";
 }
 
 Status labUp(const LabSpec& spec, const std::string& file, const LabOptions& options) {
@@ -527,6 +627,12 @@ Status labUp(const LabSpec& spec, const std::string& file, const LabOptions& opt
     for (const auto& port : s.ports)
       r.ports.push_back(port.port);
     initial.services.push_back(std::move(r));
+  }
+  if (needsPilot(spec)) {
+    std::string hub = hubAddress(spec.network).toString();
+    initial.pilot =
+        PilotRecord{options.name, hub + ":" + std::to_string(kPilotGrpcPort),
+                    hub + ":" + std::to_string(kPilotHttpPort), pilotDir(options) + "/config"};
   }
   Journal journal(dir, std::move(initial));
   Status up = journal.save();
@@ -575,8 +681,8 @@ std::string podEtcFile(const std::string& netns, const std::string& file) {
 
 StatusOr<LabStatus> labStatus(const LabOptions& options) {
   REMORA_ASSIGN_OR_RETURN(LabState state, readLabState(options));
-  LabStatus out{state.name,         state.file, state.phase,   state.pod_cidr,
-                state.service_cidr, {},         state.services};
+  LabStatus out{state.name,         state.file, state.phase,    state.pod_cidr,
+                state.service_cidr, {},         state.services, std::nullopt};
   for (const PodRecord& pod : state.pods) {
     PodStatus ps{pod, "running", {}};
     bool proxy_running = false;
@@ -605,6 +711,22 @@ StatusOr<LabStatus> labStatus(const LabOptions& options) {
     if (state.phase != "up" && ps.processes.empty()) ps.health = "not started";
     out.pods.push_back(std::move(ps));
   }
+  if (state.pilot) {
+    PilotStatus ps{*state.pilot, {"pilot", 0, false}, "not started"};
+    for (const ProcessRecord& p : state.processes) {
+      if (!p.pod.empty() || p.role != "pilot") continue;
+      ps.process = {p.role, p.pid, isRunning({p.pid, p.start_time})};
+      ps.health = ps.process.running ? "not ready" : "exited";
+    }
+    auto http = network::SocketAddress::parse(state.pilot->http_address);
+    if (ps.process.running && http.ok() && netnsExists(state.pilot->netns)) {
+      (void)inNetns(state.pilot->netns, [&] {
+        auto r = httpGet(*http, "pilot", "/ready", {}, milliseconds(1000));
+        if (r.ok() && r->status == 200) ps.health = "ready";
+      });
+    }
+    out.pilot = std::move(ps);
+  }
   return out;
 }
 
@@ -631,6 +753,13 @@ std::string formatStatus(const LabStatus& st) {
     }
     out << pad(p.pod.name, w) << pad(p.pod.ns, 12) << pad(p.pod.ip, 16)
         << pad(p.pod.sidecar ? "yes" : "no", 9) << pad(p.health, 20) << procs << "\n";
+  }
+  if (st.pilot) {
+    const PilotStatus& p = *st.pilot;
+    out << "\npilot: " << p.health;
+    if (p.process.pid != 0) out << " (pid " << p.process.pid << ")";
+    out << "; xDS " << p.pilot.grpc_address << ", HTTP " << p.pilot.http_address << " in namespace "
+        << p.pilot.netns << "; config " << p.pilot.config_dir << "\n";
   }
   if (!st.services.empty()) {
     out << "\n" << pad("SERVICE", w) << pad("NAMESPACE", 12) << pad("CLUSTER-IP", 16) << "PORTS\n";

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,13 +21,15 @@ namespace remora::lab {
 struct Tools {
   std::string init;   // remora-init
   std::string proxy;  // remora-proxy
+  std::string pilot;  // remora-pilot; only needed by a lab that runs pilot (needsPilot)
   // Put first on the containers' PATH, so a lab file can say `remora-app`.
   std::vector<std::string> path_dirs;
 };
 
-// Finds remora-init, remora-proxy and remora-app in `bin_dir` if given, else
-// beside `self_exe` (installed side by side, or the build tree's
-// apps/<name>/<name>), else in PATH. remora-app is optional.
+// Finds remora-init, remora-proxy, remora-pilot and remora-app in `bin_dir`
+// if given, else beside `self_exe` (installed side by side, or the build
+// tree's apps/<name>/<name>), else in PATH. remora-pilot and remora-app are
+// optional here; `up` checks for pilot when the lab needs it.
 StatusOr<Tools> findTools(const std::string& self_exe, const std::string& bin_dir);
 
 inline constexpr const char* kDefaultLabName = "remora";
@@ -47,6 +50,9 @@ struct LabOptions {
 // name; a pod's namespace is "<lab>-<pod>".
 std::string podNetns(const std::string& lab, const std::string& pod);
 std::string stateDir(const LabOptions& options);
+// Where a lab's pilot keeps its config folder and log: "<state>/_pilot"
+// ('_' is never in a pod name, so no pod directory can take it).
+std::string pilotDir(const LabOptions& options);
 
 // Brings the lab up. Refused if this lab is already up (or half up), if not
 // root, or if a namespace or /etc/netns entry it would make already exists.
@@ -70,6 +76,12 @@ struct PodStatus {
   std::vector<ProcessStatus> processes;
 };
 
+struct PilotStatus {
+  PilotRecord pilot;
+  ProcessStatus process;
+  std::string health;  // "ready", "not ready", "exited", "not started"
+};
+
 struct LabStatus {
   std::string name;
   std::string file;
@@ -78,6 +90,7 @@ struct LabStatus {
   std::string service_cidr;
   std::vector<PodStatus> pods;
   std::vector<ServiceRecord> services;
+  std::optional<PilotStatus> pilot;
 };
 
 StatusOr<LabStatus> labStatus(const LabOptions& options);

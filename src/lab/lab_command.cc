@@ -100,6 +100,7 @@ int runStatus(const LabFlags& f) {
   bool healthy = st->phase == "up";  // a half-up lab is not healthy, however its pods are
   for (const auto& p : st->pods)
     healthy = healthy && (p.health == "ready" || p.health == "running");
+  if (st->pilot) healthy = healthy && st->pilot->health == "ready";
   return healthy ? ctl::kExitOk : ctl::kExitFailed;
 }
 
@@ -141,8 +142,8 @@ void addLabCommand(ctl::CommandLine& cli) {
                  "Private IPv4 range for cluster IPs (virtual: only the proxies answer them)")
       ->capture_default_str();
   up->add_option("--bin-dir", flags->bin_dir,
-                 "Where remora-init, remora-proxy and remora-app are (default: beside remoractl, "
-                 "then PATH)");
+                 "Where remora-init, remora-proxy, remora-pilot and remora-app are (default: "
+                 "beside remoractl, then PATH)");
   up->add_option("--timeout", flags->timeout_s, "Seconds to wait for each proxy and port")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();

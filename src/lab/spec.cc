@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "config/bootstrap.h"
 #include "init/capture_config.h"
+#include "lab/pilot_config.h"
 #include "lab/system.h"
 
 namespace remora::lab {
@@ -226,10 +229,12 @@ StatusOr<Container> parseContainer(const Context& ctx, const YAML::Node& node, s
   if (ports.IsDefined() && !ports.IsNull()) {
     if (!ports.IsSequence()) return ctx.error(ports, path + ".ports", "must be a list");
     for (size_t i = 0; i < ports.size(); ++i) {
+      std::string pp = path + ".ports[" + std::to_string(i) + "]";
       REMORA_ASSIGN_OR_RETURN(uint16_t p,
-                              portField(ctx, ports[i], "containerPort",
-                                        path + ".ports[" + std::to_string(i) + "].containerPort"));
+                              portField(ctx, ports[i], "containerPort", pp + ".containerPort"));
+      REMORA_ASSIGN_OR_RETURN(std::string name, scalarField(ctx, ports[i], "name", pp + ".name"));
       c.ports.push_back(p);
+      c.port_names.push_back(std::move(name));
     }
   }
   return c;
@@ -292,6 +297,12 @@ Status parsePod(Context ctx, const YAML::Node& doc, const std::string& base_dir,
     pod.containers.push_back(std::move(c));
   }
   REMORA_ASSIGN_OR_RETURN(pod.sidecar, readInject(ctx, doc, m));
+  // serviceAccount is the deprecated spelling Kubernetes still reads.
+  REMORA_ASSIGN_OR_RETURN(pod.service_account,
+                          scalarField(ctx, spec, "serviceAccount", "spec.serviceAccount"));
+  REMORA_ASSIGN_OR_RETURN(
+      pod.service_account,
+      scalarField(ctx, spec, "serviceAccountName", "spec.serviceAccountName", pod.service_account));
   RawPod raw{std::move(pod), "", "", "", child(child(doc, "status"), "podIP"), ctx};
   REMORA_ASSIGN_OR_RETURN(raw.explicit_ip,
                           scalarField(ctx, child(doc, "status"), "podIP", "status.podIP"));
@@ -303,12 +314,8 @@ Status parsePod(Context ctx, const YAML::Node& doc, const std::string& base_dir,
                      std::string("give either this or ") + kBootstrapYamlAnnotation + ", not both");
   }
   bool has_bootstrap = file != m.annotations.end() || inline_yaml != m.annotations.end();
-  if (raw.pod.sidecar && !has_bootstrap) {
-    return ctx.error(child(doc, "metadata"), "metadata.annotations",
-                     std::string("the pod asks for a sidecar (") + kInjectAnnotation +
-                         ") but names no bootstrap: add " + kBootstrapAnnotation + " (a file) or " +
-                         kBootstrapYamlAnnotation + " (inline YAML)");
-  }
+  // Without a bootstrap of its own, the sidecar gets its config from pilot.
+  raw.pod.pilot_bootstrap = raw.pod.sidecar && !has_bootstrap;
   if (!raw.pod.sidecar && has_bootstrap) {
     return ctx.error(child(doc, "metadata"), "metadata.annotations",
                      std::string("a proxy bootstrap is given but the pod does not ask for a "
@@ -332,8 +339,14 @@ Status parsePod(Context ctx, const YAML::Node& doc, const std::string& base_dir,
 
 Status parseService(Context ctx, const YAML::Node& doc, std::vector<RawService>* out) {
   REMORA_ASSIGN_OR_RETURN(Metadata m, parseMetadata(ctx, doc, "Service", true));
-  RawService raw{Service{m.name, m.ns, {}, {}}, "", {}, ctx};
+  RawService raw{Service{m.name, m.ns, {}, {}, m.labels, {}, false}, "", {}, ctx};
   YAML::Node spec = child(doc, "spec");
+  YAML::Node selector = child(spec, "selector");
+  if (selector.IsDefined() && !selector.IsNull()) {
+    REMORA_ASSIGN_OR_RETURN(raw.service.selector,
+                            stringMap(ctx, spec, "selector", "spec.selector"));
+    raw.service.has_selector = true;
+  }
   raw.ip_node = child(spec, "clusterIP");
   REMORA_ASSIGN_OR_RETURN(raw.explicit_ip, scalarField(ctx, spec, "clusterIP", "spec.clusterIP"));
   if (raw.explicit_ip == "None") {
@@ -348,6 +361,11 @@ Status parseService(Context ctx, const YAML::Node& doc, std::vector<RawService>*
       ServicePort sp;
       REMORA_ASSIGN_OR_RETURN(sp.port, portField(ctx, ports[i], "port", p + ".port"));
       REMORA_ASSIGN_OR_RETURN(sp.name, scalarField(ctx, ports[i], "name", p + ".name"));
+      REMORA_ASSIGN_OR_RETURN(sp.target_port,
+                              scalarField(ctx, ports[i], "targetPort", p + ".targetPort"));
+      REMORA_ASSIGN_OR_RETURN(sp.protocol, scalarField(ctx, ports[i], "protocol", p + ".protocol"));
+      REMORA_ASSIGN_OR_RETURN(sp.app_protocol,
+                              scalarField(ctx, ports[i], "appProtocol", p + ".appProtocol"));
       raw.service.ports.push_back(std::move(sp));
     }
   }
@@ -355,8 +373,53 @@ Status parseService(Context ctx, const YAML::Node& doc, std::vector<RawService>*
   return Status::okStatus();
 }
 
+bool validSubdomain(const std::string& v) {
+  if (v.empty() || v.size() > 253) return false;
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  };
+  return std::all_of(v.begin(), v.end(), ok) &&
+         std::isalnum(static_cast<unsigned char>(v.front())) &&
+         std::isalnum(static_cast<unsigned char>(v.back()));
+}
+
+// An Istio resource, kept as written for pilot, which validates it; the lab
+// only needs its kind, namespace and name (they name its file).
+Status parseIstioObject(Context ctx, const YAML::Node& doc, const std::string& kind,
+                        std::vector<IstioObject>* out) {
+  IstioObject o;
+  o.kind = kind;
+  o.line = ctx.line();
+  if (kind.empty()) return ctx.error(doc, "kind", "required");
+  bool word = std::isalpha(static_cast<unsigned char>(kind[0])) &&
+              std::all_of(kind.begin(), kind.end(),
+                          [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+  if (!word) return ctx.error(child(doc, "kind"), "kind", "\"" + kind + "\" is not a kind name");
+  YAML::Node meta = child(doc, "metadata");
+  if (!meta.IsMap()) return ctx.error(doc, "metadata", "required (a map with a name)");
+  REMORA_ASSIGN_OR_RETURN(o.name, scalarField(ctx, meta, "name", "metadata.name"));
+  ctx.setObject(kind + " " + o.name);
+  if (!validSubdomain(o.name)) {
+    return ctx.error(child(meta, "name"), "metadata.name",
+                     "\"" + o.name +
+                         "\" is not a valid name: lowercase letters, digits, '-' and '.', "
+                         "starting and ending with a letter or digit");
+  }
+  REMORA_ASSIGN_OR_RETURN(o.ns,
+                          scalarField(ctx, meta, "namespace", "metadata.namespace", "default"));
+  if (Status ns = validateDnsLabel("metadata.namespace", o.ns); !ns.ok()) {
+    return ctx.error(child(meta, "namespace"), "", ns.message());
+  }
+  YAML::Emitter e;
+  e << doc;
+  o.yaml = std::string(e.c_str()) + "\n";
+  out->push_back(std::move(o));
+  return Status::okStatus();
+}
+
 Status parseDocument(const YAML::Node& doc, const std::string& source, const std::string& base_dir,
-                     std::vector<RawPod>* pods, std::vector<RawService>* services) {
+                     std::vector<RawPod>* pods, std::vector<RawService>* services,
+                     std::vector<IstioObject>* istio) {
   if (doc.IsNull()) return Status::okStatus();  // an empty document between ---
   Context ctx(source, doc.Mark().line + 1, "");
   if (!doc.IsMap()) return ctx.error(doc, "", "a document must be a map with apiVersion and kind");
@@ -367,9 +430,8 @@ Status parseDocument(const YAML::Node& doc, const std::string& source, const std
            s.compare(s.size() - suffix.size(), suffix.size(), suffix.data(), suffix.size()) == 0;
   };
   std::string group = api.substr(0, api.find('/'));
-  if (endsWith(group, ".istio.io") || endsWith(group, "remora.io")) {
-    return Status::okStatus();  // the control plane's business, not the lab's
-  }
+  if (endsWith(group, ".istio.io")) return parseIstioObject(ctx, doc, kind, istio);
+  if (endsWith(group, "remora.io")) return Status::okStatus();
   if (api != "v1") {
     return ctx.error(child(doc, "apiVersion"), "apiVersion",
                      "\"" + api + "\" (" + kind +
@@ -381,7 +443,7 @@ Status parseDocument(const YAML::Node& doc, const std::string& source, const std
     YAML::Node items = child(doc, "items");
     if (!items.IsSequence()) return ctx.error(doc, "items", "a List needs a list of items");
     for (const auto& item : items) {
-      REMORA_RETURN_IF_ERROR(parseDocument(item, source, base_dir, pods, services));
+      REMORA_RETURN_IF_ERROR(parseDocument(item, source, base_dir, pods, services, istio));
     }
     return Status::okStatus();
   }
@@ -390,10 +452,14 @@ Status parseDocument(const YAML::Node& doc, const std::string& source, const std
 }
 
 // Gives every object without an explicit address the next free one.
+// `reserved` (if any) is never given out, and a fixed address equal to it is
+// refused with `reserved_why`.
 template <typename Raw, typename SetIp>
 Status assignAddresses(std::vector<Raw>& objects, const CidrRange& range, const char* field,
-                       const char* flag, SetIp set_ip) {
+                       const char* flag, const std::optional<IpAddress>& reserved,
+                       const std::string& reserved_why, SetIp set_ip) {
   std::set<uint32_t> used;
+  if (reserved) used.insert(toU32(*reserved));
   for (Raw& r : objects) {
     if (r.explicit_ip.empty()) continue;
     auto ip = IpAddress::parse(r.explicit_ip);
@@ -404,6 +470,9 @@ Status assignAddresses(std::vector<Raw>& objects, const CidrRange& range, const 
       return r.ctx.error(
           r.ip_node, field,
           r.explicit_ip + " is not a host address inside " + flag + " " + range.toString());
+    }
+    if (reserved && *ip == *reserved) {
+      return r.ctx.error(r.ip_node, field, r.explicit_ip + " " + reserved_why);
     }
     if (!used.insert(toU32(*ip)).second) {
       return r.ctx.error(r.ip_node, field, r.explicit_ip + " is used twice");
@@ -450,6 +519,15 @@ Status validateDns1035Label(const std::string& what, const std::string& value) {
                               "or digit");
 }
 
+network::IpAddress hubAddress(const Network& network) {
+  return fromU32(hostBounds(network.pod_cidr).first);
+}
+
+bool needsPilot(const LabSpec& spec) {
+  return std::any_of(spec.pods.begin(), spec.pods.end(),
+                     [](const Pod& p) { return p.pilot_bootstrap; });
+}
+
 StatusOr<Network> parseNetwork(const std::string& pod_cidr, const std::string& service_cidr) {
   REMORA_ASSIGN_OR_RETURN(CidrRange pods, parsePrivateRange("--pod-cidr", pod_cidr));
   REMORA_ASSIGN_OR_RETURN(CidrRange services, parsePrivateRange("--service-cidr", service_cidr));
@@ -470,9 +548,10 @@ StatusOr<LabSpec> parseLabSpec(std::string_view text, const std::string& source,
   }
   std::vector<RawPod> pods;
   std::vector<RawService> services;
+  std::vector<IstioObject> istio;
   try {
     for (const auto& doc : docs) {
-      REMORA_RETURN_IF_ERROR(parseDocument(doc, source, base_dir, &pods, &services));
+      REMORA_RETURN_IF_ERROR(parseDocument(doc, source, base_dir, &pods, &services, &istio));
     }
   } catch (const YAML::Exception& e) {
     return invalidArgumentError(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
@@ -497,11 +576,23 @@ StatusOr<LabSpec> parseLabSpec(std::string_view text, const std::string& source,
           "a Service with this name is already defined in namespace " + r.service.ns);
     }
   }
-  REMORA_RETURN_IF_ERROR(assignAddresses(pods, network.pod_cidr, "status.podIP", "--pod-cidr",
-                                         [](RawPod& r, IpAddress ip) { r.pod.ip = ip; }));
-  REMORA_RETURN_IF_ERROR(
-      assignAddresses(services, network.service_cidr, "spec.clusterIP", "--service-cidr",
-                      [](RawService& r, IpAddress ip) { r.service.cluster_ip = ip; }));
+  std::map<std::tuple<std::string, std::string, std::string>, int> istio_lines;
+  for (const IstioObject& o : istio) {
+    auto [it, fresh] = istio_lines.emplace(std::tuple{o.kind, o.ns, o.name}, o.line);
+    if (!fresh) {
+      return invalidArgumentError(source + ":" + std::to_string(o.line) + ": " + o.kind + " " +
+                                  o.name + ": metadata.name: a " + o.kind +
+                                  " with this name is already defined in namespace " + o.ns +
+                                  " at line " + std::to_string(it->second));
+    }
+  }
+  REMORA_RETURN_IF_ERROR(assignAddresses(
+      pods, network.pod_cidr, "status.podIP", "--pod-cidr", hubAddress(network),
+      "is the hub's address on the bridge (the first host of --pod-cidr); pods get the others",
+      [](RawPod& r, IpAddress ip) { r.pod.ip = ip; }));
+  REMORA_RETURN_IF_ERROR(assignAddresses(
+      services, network.service_cidr, "spec.clusterIP", "--service-cidr", std::nullopt, "",
+      [](RawService& r, IpAddress ip) { r.service.cluster_ip = ip; }));
 
   LabSpec spec;
   spec.network = network;
@@ -510,6 +601,8 @@ StatusOr<LabSpec> parseLabSpec(std::string_view text, const std::string& source,
     spec.services.push_back(std::move(r.service));
   for (RawPod& r : pods)
     spec.pods.push_back(r.pod);
+  spec.istio_objects = std::move(istio);
+  const network::SocketAddress xds{hubAddress(network), kPilotGrpcPort};
   // Bootstraps and init arguments need every address, so they come last.
   for (size_t i = 0; i < pods.size(); ++i) {
     Pod& pod = spec.pods[i];
@@ -519,11 +612,14 @@ StatusOr<LabSpec> parseLabSpec(std::string_view text, const std::string& source,
     if (!args.ok()) return ctx.error(YAML::Node(), "metadata.annotations", args.status().message());
     pod.init_args = std::move(*args);
     std::string what =
-        std::string("metadata.annotations.") +
-        (pods[i].bootstrap_source == kBootstrapYamlAnnotation
-             ? kBootstrapYamlAnnotation
-             : std::string(kBootstrapAnnotation) + " (" + pods[i].bootstrap_source + ")");
-    auto text = expandBootstrap(pods[i].bootstrap_template, spec, pod);
+        pod.pilot_bootstrap
+            ? std::string("the bootstrap generated for pilot")
+            : std::string("metadata.annotations.") +
+                  (pods[i].bootstrap_source == kBootstrapYamlAnnotation
+                       ? kBootstrapYamlAnnotation
+                       : std::string(kBootstrapAnnotation) + " (" + pods[i].bootstrap_source + ")");
+    auto text = pod.pilot_bootstrap ? StatusOr<std::string>(pilotBootstrapFor(pod, xds))
+                                    : expandBootstrap(pods[i].bootstrap_template, spec, pod);
     if (!text.ok()) return ctx.error(YAML::Node(), what, text.status().message());
     auto bootstrap = config::loadBootstrap("", *text);
     Status valid = bootstrap.ok() ? config::validateBootstrap(*bootstrap) : bootstrap.status();
@@ -649,7 +745,8 @@ StatusOr<std::vector<std::string>> initArgsFor(const Pod& pod) {
   };
   std::vector<Arg> args = {
       {"-p", nullptr, "15001"},
-      {"-z", kInboundCapturePortAnnotation, "15006"},
+      // Pilot's default layout is the seed's: inbound also arrives at 15001.
+      {"-z", kInboundCapturePortAnnotation, pod.pilot_bootstrap ? "15001" : "15006"},
       {"-u", nullptr, std::to_string(kProxyUid)},
       {"-g", nullptr, std::to_string(kProxyUid)},
       {"-m", kInterceptionModeAnnotation, "REDIRECT"},

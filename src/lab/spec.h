@@ -47,6 +47,8 @@ struct Container {
   std::vector<std::string> argv;  // command + args, as Kubernetes joins them
   std::vector<EnvVar> env;
   std::vector<uint16_t> ports;  // containerPort: `lab up` waits until each accepts
+  // ports[i]'s name ("" if none), for Services whose targetPort names it.
+  std::vector<std::string> port_names;
 };
 
 struct Pod {
@@ -56,7 +58,11 @@ struct Pod {
   std::map<std::string, std::string> annotations;
   network::IpAddress ip;
   std::vector<Container> containers;
+  std::string service_account;  // spec.serviceAccountName, for pilot
   bool sidecar = false;
+  // A sidecar without a bootstrap annotation: its bootstrap is generated and
+  // points at the lab's pilot (pilotBootstrapFor).
+  bool pilot_bootstrap = false;
   // With a sidecar: remora-init's arguments, the bootstrap with its ${...}
   // variables filled in, and the admin address read from it.
   std::vector<std::string> init_args;
@@ -68,6 +74,10 @@ struct Pod {
 struct ServicePort {
   std::string name;
   uint16_t port = 0;
+  // For pilot, as written: a number or a container port's name ("" = port).
+  std::string target_port;
+  std::string protocol;      // "" = TCP
+  std::string app_protocol;  // ""
 };
 
 struct Service {
@@ -75,19 +85,46 @@ struct Service {
   std::string ns;
   network::IpAddress cluster_ip;
   std::vector<ServicePort> ports;
+  std::map<std::string, std::string> labels;
+  // Pilot's backends are the pods matching it; without one, a Service has none.
+  std::map<std::string, std::string> selector;
+  bool has_selector = false;
+};
+
+// A document of an Istio API group (VirtualService, DestinationRule,
+// ServiceEntry, ...): not the lab's business, handed to pilot as written.
+struct IstioObject {
+  std::string kind;
+  std::string ns;  // metadata.namespace, "default" when not given
+  std::string name;
+  std::string yaml;  // the document, re-emitted
+  int line = 0;      // where it starts in the lab file
 };
 
 struct LabSpec {
   Network network;
   std::vector<Pod> pods;
   std::vector<Service> services;
+  std::vector<IstioObject> istio_objects;
   std::string source;  // file name, for messages
 };
 
+// The hub's address on the bridge: the first host of --pod-cidr
+// (10.244.0.1). It is never a pod's; pilot listens on it.
+network::IpAddress hubAddress(const Network& network);
+// Pilot's ports on the hub address (Istio's: xDS gRPC and debug/monitoring).
+inline constexpr uint16_t kPilotGrpcPort = 15010;
+inline constexpr uint16_t kPilotHttpPort = 15014;
+// The lab runs pilot when some pod has a sidecar without a bootstrap
+// annotation: that pod's proxy gets its config from pilot.
+bool needsPilot(const LabSpec& spec);
+
 // Reads a lab file: every YAML document is a v1 Pod, v1 Service or v1 List
-// of them; Istio (*.istio.io) and Remora (*.remora.io) resources are skipped
-// so that one file can also feed the control plane. Pod IPs (status.podIP) and
-// cluster IPs (spec.clusterIP) may be given or are allocated in order.
+// of them, or an Istio (*.istio.io) resource, kept for pilot; Remora
+// (*.remora.io) resources are skipped. Pod IPs (status.podIP) and cluster IPs
+// (spec.clusterIP) may be given or are allocated in order; the first host of
+// the pod range is the hub's. An injected pod without a bootstrap annotation
+// gets pilotBootstrapFor's bootstrap, -z 15001 unless annotated otherwise.
 // Relative bootstrap paths are relative to `base_dir`. Errors read
 // "<source>:<line>: Pod reviews: spec.containers[0].command: ...".
 StatusOr<LabSpec> parseLabSpec(std::string_view text, const std::string& source,

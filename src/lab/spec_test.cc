@@ -94,7 +94,7 @@ TEST(LabSpecTest, ReadsPodsServicesAndAllocatesAddresses) {
   EXPECT_EQ(pp.ns, "default");
   EXPECT_EQ(pp.labels.at("version"), "v1");
   EXPECT_TRUE(pp.sidecar);
-  EXPECT_EQ(pp.ip.toString(), "10.244.0.1");  // first free host address
+  EXPECT_EQ(pp.ip.toString(), "10.244.0.2");  // first free host address (.1 is the hub's)
   ASSERT_EQ(pp.containers.size(), 1u);
   EXPECT_EQ(pp.containers[0].name, "app");
   EXPECT_THAT(pp.containers[0].argv,
@@ -104,7 +104,7 @@ TEST(LabSpecTest, ReadsPodsServicesAndAllocatesAddresses) {
   EXPECT_EQ(pp.containers[0].env[0].value, "v1");
   EXPECT_EQ(pp.admin.toString(), "127.0.0.1:15000");
   // Variables are filled in with the allocated and explicit addresses.
-  EXPECT_THAT(pp.bootstrap, HasSubstr("name: 10.244.0.1_9080"));
+  EXPECT_THAT(pp.bootstrap, HasSubstr("name: 10.244.0.2_9080"));
   EXPECT_THAT(pp.bootstrap, HasSubstr("cluster: to-10.96.0.1"));
   EXPECT_THAT(pp.bootstrap, HasSubstr("address: 10.244.0.9, port_value: 9080"));
   EXPECT_THAT(pp.init_args, ElementsAre("-p", "15001", "-z", "15006", "-u", "1337", "-g", "1337",
@@ -155,9 +155,22 @@ TEST(LabSpecTest, ErrorsNameFileLineObjectAndField) {
        "status: { podIP: 10.1.0.1 }\n",
        "lab.yaml:5: Pod a: status.podIP: 10.1.0.1 is not a host address inside --pod-cidr "
        "10.244.0.0/16"},
-      {"apiVersion: v1\nkind: Pod\nmetadata: { name: a, annotations: { "
-       "sidecar.istio.io/inject: \"true\" } }\nspec: { containers: [{command: [x]}] }\n",
-       "names no bootstrap: add remora.io/proxy-bootstrap"},
+      {"apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [{command: [x]}] }\n"
+       "status: { podIP: 10.244.0.1 }\n",
+       "lab.yaml:5: Pod a: status.podIP: 10.244.0.1 is the hub's address on the bridge (the first "
+       "host of --pod-cidr)"},
+      {"apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [{command: [x]}] }\n"
+       "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: r }\n"
+       "---\napiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n"
+       "metadata: { name: r, namespace: default }\n",
+       "lab.yaml:10: VirtualService r: metadata.name: a VirtualService with this name is already "
+       "defined in namespace default at line 6"},
+      {"apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [{command: [x]}] }\n"
+       "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: R/1 }\n",
+       "lab.yaml:8: DestinationRule R/1: metadata.name: \"R/1\" is not a valid name"},
+      {"apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [{command: [x]}] }\n"
+       "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nspec: {}\n",
+       "lab.yaml:6: metadata: required"},
       {"apiVersion: v1\nkind: Pod\nmetadata: { name: a, annotations: { "
        "sidecar.istio.io/inject: \"yes\" } }\nspec: { containers: [{command: [x]}] }\n",
        "metadata.annotations.sidecar.istio.io/inject: must be \"true\" or \"false\""},
@@ -228,25 +241,123 @@ TEST(LabSpecTest, NetworksMustBePrivateDisjointIpv4Ranges) {
   }
 }
 
-TEST(LabSpecTest, AllocationSkipsExplicitAddressesAndRunsOut) {
-  auto small = *parseNetwork("10.1.0.0/30", "10.2.0.0/30");  // two host addresses each
+TEST(LabSpecTest, AllocationSkipsExplicitAddressesAndTheHubsAndRunsOut) {
+  auto small = *parseNetwork("10.1.0.0/29", "10.2.0.0/30");  // hosts .1 (the hub's) to .6
+  EXPECT_EQ(hubAddress(small).toString(), "10.1.0.1");
   auto podDoc = [&](const std::string& name, const std::string& ip) {
     std::string d = "---\napiVersion: v1\nkind: Pod\nmetadata: { name: " + name +
                     " }\nspec: { containers: [{command: [x]}] }\n";
     if (!ip.empty()) d += "status: { podIP: " + ip + " }\n";
     return d;
   };
-  auto spec = parseLabSpec(podDoc("a", "") + podDoc("b", "10.1.0.1"), "f", ".", small);
+  auto spec =
+      parseLabSpec(podDoc("a", "") + podDoc("b", "10.1.0.2") + podDoc("c", ""), "f", ".", small);
   ASSERT_TRUE(spec.ok()) << spec.status().message();
-  EXPECT_EQ(spec->pods[0].ip.toString(), "10.1.0.2");
-  EXPECT_EQ(spec->pods[1].ip.toString(), "10.1.0.1");
-  auto full = parseLabSpec(podDoc("a", "") + podDoc("b", "") + podDoc("c", ""), "f", ".", small);
+  EXPECT_EQ(spec->pods[0].ip.toString(), "10.1.0.3");
+  EXPECT_EQ(spec->pods[1].ip.toString(), "10.1.0.2");
+  EXPECT_EQ(spec->pods[2].ip.toString(), "10.1.0.4");
+  std::string six;
+  for (const char* name : {"a", "b", "c", "d", "e", "f"})
+    six += podDoc(name, "");
+  auto full = parseLabSpec(six, "f", ".", small);
   ASSERT_FALSE(full.ok());
-  EXPECT_THAT(full.status().message(), HasSubstr("Pod c: --pod-cidr 10.1.0.0/30 has no free"));
-  auto twice = parseLabSpec(podDoc("a", "10.1.0.1") + podDoc("b", "10.1.0.1"), "f", ".", small);
-  EXPECT_THAT(twice.status().message(), HasSubstr("Pod b: status.podIP: 10.1.0.1 is used twice"));
-  auto broadcast = parseLabSpec(podDoc("a", "10.1.0.3"), "f", ".", small);
+  EXPECT_THAT(full.status().message(), HasSubstr("Pod f: --pod-cidr 10.1.0.0/29 has no free"));
+  auto hub = parseLabSpec(podDoc("a", "10.1.0.1"), "f", ".", small);
+  EXPECT_THAT(hub.status().message(),
+              HasSubstr("Pod a: status.podIP: 10.1.0.1 is the hub's address on the bridge"));
+  auto twice = parseLabSpec(podDoc("a", "10.1.0.2") + podDoc("b", "10.1.0.2"), "f", ".", small);
+  EXPECT_THAT(twice.status().message(), HasSubstr("Pod b: status.podIP: 10.1.0.2 is used twice"));
+  auto broadcast = parseLabSpec(podDoc("a", "10.1.0.7"), "f", ".", small);
   EXPECT_THAT(broadcast.status().message(), HasSubstr("not a host address"));
+}
+
+TEST(LabSpecTest, InjectedPodWithoutBootstrapIsConfiguredByPilot) {
+  auto spec = parse(R"(apiVersion: v1
+kind: Service
+metadata: { name: reviews, labels: { app: reviews } }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080, targetPort: http }, { name: grpc, port: 7070, targetPort: 7071,
+            protocol: TCP, appProtocol: grpc }]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: reviews-v1
+  labels: { app: reviews, version: v1 }
+  annotations: { sidecar.istio.io/inject: "true" }
+spec:
+  serviceAccountName: bookinfo-reviews
+  containers:
+  - command: [remora-app]
+    ports: [{ name: http, containerPort: 9080 }, { containerPort: 9090 }]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: reviews-v2
+  namespace: prod
+  labels: { app: reviews, version: v2 }
+  annotations: { sidecar.istio.io/inject: "true", remora.io/inbound-capture-port: "15006" }
+spec:
+  serviceAccount: old-spelling
+  containers: [{ command: [remora-app] }]
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http: [{ route: [{ destination: { host: reviews, subset: v1 } }] }]
+---
+apiVersion: config.remora.io/v1
+kind: Anything
+metadata: { name: skipped }
+)");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_TRUE(needsPilot(*spec));
+  const Pod& v1 = spec->pods[0];
+  EXPECT_TRUE(v1.sidecar);
+  EXPECT_TRUE(v1.pilot_bootstrap);
+  EXPECT_EQ(v1.service_account, "bookinfo-reviews");
+  EXPECT_THAT(v1.containers[0].port_names, ElementsAre("http", ""));
+  EXPECT_EQ(v1.admin.toString(), "127.0.0.1:15000");
+  // The seed's single-port layout, which is pilot's default.
+  EXPECT_THAT(v1.init_args,
+              ElementsAre("-p", "15001", "-z", "15001", "-u", "1337", "-g", "1337", "-m",
+                          "REDIRECT", "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020"));
+  EXPECT_THAT(v1.bootstrap,
+              HasSubstr("id: sidecar~10.244.0.2~reviews-v1.default~default.svc.cluster.local"));
+  EXPECT_THAT(v1.bootstrap, HasSubstr("address: 10.244.0.1, port_value: 15010"));
+  const Pod& v2 = spec->pods[1];
+  EXPECT_EQ(v2.service_account, "old-spelling");
+  EXPECT_THAT(v2.init_args, ::testing::Contains("15006"));  // the annotation wins
+  const Service& svc = spec->services[0];
+  EXPECT_TRUE(svc.has_selector);
+  EXPECT_EQ(svc.selector.at("app"), "reviews");
+  EXPECT_EQ(svc.labels.at("app"), "reviews");
+  ASSERT_EQ(svc.ports.size(), 2u);
+  EXPECT_EQ(svc.ports[0].target_port, "http");
+  EXPECT_EQ(svc.ports[1].target_port, "7071");
+  EXPECT_EQ(svc.ports[1].protocol, "TCP");
+  EXPECT_EQ(svc.ports[1].app_protocol, "grpc");
+  ASSERT_EQ(spec->istio_objects.size(), 1u);  // the remora.io document is skipped
+  const IstioObject& vs = spec->istio_objects[0];
+  EXPECT_EQ(vs.kind, "VirtualService");
+  EXPECT_EQ(vs.ns, "default");
+  EXPECT_EQ(vs.name, "reviews");
+  EXPECT_EQ(vs.line, 32);
+  EXPECT_THAT(vs.yaml, HasSubstr("subset: v1"));
+}
+
+TEST(LabSpecTest, StaticBootstrapsNeedNoPilot) {
+  auto spec = parse(twoPods());
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_FALSE(needsPilot(*spec));
+  EXPECT_FALSE(spec->pods[0].pilot_bootstrap);
+  // The DestinationRule of the file is still kept (written only for a pilot).
+  ASSERT_EQ(spec->istio_objects.size(), 1u);
+  EXPECT_EQ(spec->istio_objects[0].kind, "DestinationRule");
 }
 
 TEST(LabSpecTest, HostsFileGivesShortNamesOnlyInTheSameNamespace) {
@@ -255,8 +366,15 @@ TEST(LabSpecTest, HostsFileGivesShortNamesOnlyInTheSameNamespace) {
   pod.name = "productpage";
   pod.ns = "default";
   pod.ip = *network::IpAddress::parse("10.244.0.1");
-  spec.services = {{"ratings", "default", *network::IpAddress::parse("10.96.0.7"), {}},
-                   {"details", "other", *network::IpAddress::parse("10.96.0.8"), {}}};
+  Service ratings;
+  ratings.name = "ratings";
+  ratings.ns = "default";
+  ratings.cluster_ip = *network::IpAddress::parse("10.96.0.7");
+  Service details = ratings;
+  details.name = "details";
+  details.ns = "other";
+  details.cluster_ip = *network::IpAddress::parse("10.96.0.8");
+  spec.services = {ratings, details};
   std::string hosts = hostsFileFor(spec, pod);
   EXPECT_THAT(hosts, HasSubstr("127.0.0.1\tlocalhost\n"));
   EXPECT_THAT(hosts, HasSubstr("10.244.0.1\tproductpage\n"));
@@ -279,7 +397,11 @@ TEST(LabSpecTest, ExpandBootstrapVariables) {
   a.ns = "ns1";
   a.ip = *network::IpAddress::parse("10.244.0.5");
   spec.pods = {a};
-  spec.services = {{"svc", "ns2", *network::IpAddress::parse("10.96.0.3"), {}}};
+  Service svc;
+  svc.name = "svc";
+  svc.ns = "ns2";
+  svc.cluster_ip = *network::IpAddress::parse("10.96.0.3");
+  spec.services = {svc};
   auto out = expandBootstrap(
       "${POD_NAME}.${POD_NAMESPACE} ${POD_IP} ${POD_IP:a} "
       "${CLUSTER_IP:svc.ns2} $$HOME $x",
@@ -293,12 +415,20 @@ TEST(LabSpecTest, ExpandBootstrapVariables) {
   EXPECT_THAT(expandBootstrap("${POD_IP", spec, a).status().message(), HasSubstr("unterminated"));
 }
 
-TEST(LabSpecTest, ExampleLabFileLoads) {
+TEST(LabSpecTest, ExampleLabFilesLoad) {
   auto spec = loadLabSpec(test::sourceDir() + "/examples/lab/two-pods.yaml", defaultNetwork());
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->pods.size(), 2u);
   for (const Pod& p : spec->pods)
     EXPECT_TRUE(p.sidecar) << p.name;
+  EXPECT_FALSE(needsPilot(*spec));
+  auto bookinfo =
+      loadLabSpec(test::sourceDir() + "/examples/bookinfo/lab/bookinfo.yaml", defaultNetwork());
+  ASSERT_TRUE(bookinfo.ok()) << bookinfo.status().message();
+  EXPECT_EQ(bookinfo->pods.size(), 6u);
+  EXPECT_EQ(bookinfo->services.size(), 4u);
+  for (const Pod& p : bookinfo->pods)
+    EXPECT_TRUE(p.pilot_bootstrap) << p.name;
 }
 
 }  // namespace

@@ -41,6 +41,13 @@ std::string renderState(const LabState& s) {
         << YAML::EndMap;
   }
   out << YAML::EndSeq;
+  if (s.pilot) {
+    out << YAML::Key << "pilot" << YAML::Value << YAML::BeginMap << YAML::Key << "netns"
+        << YAML::Value << s.pilot->netns << YAML::Key << "grpc_address" << YAML::Value
+        << s.pilot->grpc_address << YAML::Key << "http_address" << YAML::Value
+        << s.pilot->http_address << YAML::Key << "config_dir" << YAML::Value << s.pilot->config_dir
+        << YAML::EndMap;
+  }
   out << YAML::EndMap;
   return std::string("# remoractl lab state: what `lab up` made; `lab down` removes it.\n") +
          out.c_str() + "\n";
@@ -74,6 +81,10 @@ StatusOr<LabState> parseState(const std::string& text) {
       s.services.push_back({v["name"].as<std::string>(), v["namespace"].as<std::string>(),
                             v["cluster_ip"].as<std::string>(),
                             v["ports"].as<std::vector<uint16_t>>(std::vector<uint16_t>{})});
+    }
+    if (YAML::Node p = n["pilot"]; p && !p.IsNull()) {
+      s.pilot = PilotRecord{p["netns"].as<std::string>(), p["grpc_address"].as<std::string>(),
+                            p["http_address"].as<std::string>(), p["config_dir"].as<std::string>()};
     }
     return s;
   } catch (const YAML::Exception& e) {

@@ -38,6 +38,21 @@ TEST(LabStateTest, RoundTrips) {
   EXPECT_TRUE(back->pods[0].sidecar);
   ASSERT_EQ(back->services.size(), 1u);
   EXPECT_EQ(back->services[0].ports, (std::vector<uint16_t>{9080, 9090}));
+  EXPECT_FALSE(back->pilot.has_value());
+
+  s.pilot = PilotRecord{"remora", "10.244.0.1:15010", "10.244.0.1:15014",
+                        "/run/remora-lab/remora/_pilot/config"};
+  s.processes.push_back({"", "pilot", 99, 1234, "/run/remora-lab/remora/_pilot/pilot.log"});
+  back = parseState(renderState(s));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_TRUE(back->pilot.has_value());
+  EXPECT_EQ(back->pilot->netns, "remora");
+  EXPECT_EQ(back->pilot->grpc_address, "10.244.0.1:15010");
+  EXPECT_EQ(back->pilot->http_address, "10.244.0.1:15014");
+  EXPECT_EQ(back->pilot->config_dir, "/run/remora-lab/remora/_pilot/config");
+  ASSERT_EQ(back->processes.size(), 3u);
+  EXPECT_EQ(back->processes[2].pod, "");
+  EXPECT_EQ(back->processes[2].role, "pilot");
 }
 
 TEST(LabStateTest, EmptyJournalRoundTrips) {

@@ -33,6 +33,7 @@ lab::LabOptions LabTest::options() const {
   o.name = name_;
   o.tools.init = binaryPath("remora-init");
   o.tools.proxy = binaryPath("remora-proxy");
+  o.tools.pilot = binaryPath("remora-pilot");
   std::string app = binaryPath("remora-app");
   o.tools.path_dirs = {app.substr(0, app.rfind('/'))};
   o.ready_timeout = milliseconds(15000);
