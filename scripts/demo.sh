@@ -263,8 +263,9 @@ on_exit() {
   trap - EXIT INT TERM HUP ERR
   if ((LAB_TOUCHED && !KEEP_LAB)); then
     if ((rc != 0)); then
+      ((rc < 128)) || printf '\ndemo: interrupted at step %d (%s)\n' "$STEP_NO" "$STEP_TITLE" >&2
       echo "demo: removing the lab ($(display remoractl lab "${LAB_OPT[@]}" down))" >&2
-      if [[ -d $STATE_ROOT/$LAB/_pilot ]]; then
+      if ((rc < 128)) && [[ -d $STATE_ROOT/$LAB/_pilot ]]; then
         echo "demo: the end of pilot's log:" >&2
         tail -n 5 "$STATE_ROOT/$LAB/_pilot/pilot.log" 2>/dev/null | sed 's/^/  /' >&2 || true
       fi
@@ -623,7 +624,8 @@ tear_down() {
 
 print_usage_hints() {
   local c="remoractl"
-  local b=$ROOT/$BUILD_DIR/apps/remoractl
+  local b
+  b=$(dirname "$RCTL_BIN")
   cat <<EOF
 
 The mesh is up (lab $LAB). Use it as the seed does (as root; remoractl is $b/remoractl):
