@@ -205,8 +205,14 @@ until_ok() {
   local limit=$1 what=$2 deadline
   shift 2
   deadline=$(($(date +%s) + limit))
-  until "$@" >/dev/null 2>&1; do
-    (($(date +%s) < deadline)) || fail "$what did not happen within ${limit}s"
+  until "$@" >"$WORK/poll" 2>&1; do
+    if (($(date +%s) >= deadline)); then
+      if [[ -s $WORK/poll ]]; then
+        echo "the last try said:"
+        trim 10 <"$WORK/poll"
+      fi
+      fail "$what did not happen within ${limit}s"
+    fi
     sleep 0.5
   done
 }
@@ -306,7 +312,7 @@ build() {
     BUILD_DIR=$REMORA_BUILD_DIR
   else
     BUILD_DIR=build/release
-    printf '%s$ scripts/setup.sh release%s  (log: %s)\n' "$CYAN" "$RESET" "$WORK/setup.log"
+    printf '%s$ scripts/setup.sh release%s  (the first build takes a while; log: %s)\n' "$CYAN" "$RESET" "$WORK/setup.log"
     if ! scripts/setup.sh release >"$WORK/setup.log" 2>&1; then
       tail -n 30 "$WORK/setup.log" >&2
       fail "scripts/setup.sh release failed (the end of its log is above)"
@@ -347,8 +353,8 @@ bring_up() {
 
 all_synced() {
   local out
-  out=$(remoractl proxy-status "${CTL_OPT[@]}" 2>/dev/null) || return 1
-  (($(grep -Ec '(SYNCED.*){4}' <<<"$out") == ${#ALL_PODS[@]}))
+  out=$(remoractl proxy-status "${CTL_OPT[@]}" 2>&1) || { printf '%s\n' "$out"; return 1; }
+  (($(grep -Ec '(SYNCED.*){4}' <<<"$out") == ${#ALL_PODS[@]})) || { printf '%s\n' "$out"; return 1; }
 }
 
 # The version of reviews behind each answer of productpage, one per line.
