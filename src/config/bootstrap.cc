@@ -541,7 +541,114 @@ Status validateBootstrap(const Bootstrap& bootstrap) {
   if (bootstrap.has_admin() && bootstrap.admin().has_address()) {
     errors.add(socketAddressAt(bootstrap.admin().address(), "admin.address").status());
   }
+  errors.add(adsSettings(bootstrap).status());
   return errors.status();
+}
+
+std::chrono::milliseconds initialFetchTimeout(const envoy::config::core::v3::ConfigSource& source) {
+  if (!source.has_initial_fetch_timeout()) return std::chrono::seconds(15);
+  return toMillis(source.initial_fetch_timeout());
+}
+
+namespace {
+
+// lds_config / cds_config: only the ADS form.
+Status checkAdsSource(const envoy::config::core::v3::ConfigSource& source,
+                      const std::string& path) {
+  using envoy::config::core::v3::ConfigSource;
+  if (source.config_source_specifier_case() != ConfigSource::kAds) {
+    return invalidArgumentError(path +
+                                ": only {ads: {}} is supported (the control plane's ADS "
+                                "stream, as Istio's bootstrap has it)");
+  }
+  if (source.resource_api_version() == envoy::config::core::v3::V2) {
+    return invalidArgumentError(path + ".resource_api_version: V2 is gone; use V3");
+  }
+  return Status();
+}
+
+}  // namespace
+
+StatusOr<std::optional<AdsSettings>> adsSettings(const Bootstrap& bootstrap) {
+  using envoy::config::core::v3::ApiConfigSource;
+  if (!bootstrap.has_dynamic_resources()) return std::optional<AdsSettings>();
+  const auto& dr = bootstrap.dynamic_resources();
+  const std::string path = "dynamic_resources";
+  if (!dr.lds_resources_locator().empty() || !dr.cds_resources_locator().empty()) {
+    return invalidArgumentError(path + ": xDS-TP resource locators are not supported");
+  }
+  AdsSettings out;
+  if (dr.has_lds_config()) {
+    REMORA_RETURN_IF_ERROR(checkAdsSource(dr.lds_config(), path + ".lds_config"));
+    out.lds = true;
+    out.lds_initial_fetch_timeout = initialFetchTimeout(dr.lds_config());
+  }
+  if (dr.has_cds_config()) {
+    REMORA_RETURN_IF_ERROR(checkAdsSource(dr.cds_config(), path + ".cds_config"));
+    out.cds = true;
+    out.cds_initial_fetch_timeout = initialFetchTimeout(dr.cds_config());
+  }
+  if (!dr.has_ads_config()) {
+    if (out.lds || out.cds) {
+      return invalidArgumentError(path +
+                                  ".ads_config: required when lds_config or cds_config "
+                                  "is {ads: {}}");
+    }
+    return std::optional<AdsSettings>();
+  }
+  const ApiConfigSource& ads = dr.ads_config();
+  const std::string apath = path + ".ads_config";
+  if (ads.api_type() == ApiConfigSource::DELTA_GRPC ||
+      ads.api_type() == ApiConfigSource::AGGREGATED_DELTA_GRPC) {
+    return invalidArgumentError(apath +
+                                ".api_type: incremental (delta) xDS is not supported; use "
+                                "GRPC (state of the world)");
+  }
+  if (ads.api_type() != ApiConfigSource::GRPC &&
+      ads.api_type() != ApiConfigSource::AGGREGATED_GRPC) {
+    return invalidArgumentError(apath + ".api_type: must be GRPC");
+  }
+  if (ads.transport_api_version() == envoy::config::core::v3::V2) {
+    return invalidArgumentError(apath + ".transport_api_version: V2 is gone; use V3");
+  }
+  if (ads.grpc_services_size() == 0) {
+    return invalidArgumentError(apath + ".grpc_services: one gRPC service is required");
+  }
+  const auto& svc = ads.grpc_services(0);
+  const std::string spath = apath + ".grpc_services[0]";
+  if (svc.has_google_grpc()) {
+    auto addr = network::SocketAddress::parse(svc.google_grpc().target_uri());
+    if (!addr.ok()) {
+      return invalidArgumentError(spath + ".google_grpc.target_uri: " + addr.status().message());
+    }
+    out.address = *addr;
+    return std::optional<AdsSettings>(out);
+  }
+  if (!svc.has_envoy_grpc() || svc.envoy_grpc().cluster_name().empty()) {
+    return invalidArgumentError(spath + ": envoy_grpc.cluster_name is required");
+  }
+  out.cluster_name = svc.envoy_grpc().cluster_name();
+  const Cluster* cluster = nullptr;
+  for (const auto& c : bootstrap.static_resources().clusters()) {
+    if (c.name() == out.cluster_name) cluster = &c;
+  }
+  if (cluster == nullptr) {
+    return invalidArgumentError(spath + ".envoy_grpc.cluster_name: no static cluster named " +
+                                quoted(out.cluster_name));
+  }
+  const auto& la = cluster->load_assignment();
+  if (la.endpoints_size() == 0 || la.endpoints(0).lb_endpoints_size() == 0) {
+    return invalidArgumentError(spath + ".envoy_grpc.cluster_name: cluster " +
+                                quoted(out.cluster_name) +
+                                " has no endpoint (load_assignment) to reach the control plane at");
+  }
+  auto addr = toSocketAddress(la.endpoints(0).lb_endpoints(0).endpoint().address());
+  if (!addr.ok()) {
+    return invalidArgumentError(spath + ".envoy_grpc.cluster_name: cluster " +
+                                quoted(out.cluster_name) + ": " + addr.status().message());
+  }
+  out.address = *addr;
+  return std::optional<AdsSettings>(out);
 }
 
 StatusOr<network::SocketAddress> toSocketAddress(const envoy::config::core::v3::Address& address) {

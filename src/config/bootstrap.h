@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -30,6 +31,23 @@ StatusOr<Bootstrap> loadBootstrap(const std::string& path, const std::string& co
 // path, e.g. "static_resources.listeners[1].name: duplicate listener name
 // "web" (also static_resources.listeners[0])". Thread: any.
 Status validateBootstrap(const Bootstrap& bootstrap);
+
+// dynamic_resources over ADS, as Istio's bootstrap writes it: lds_config and
+// cds_config `{ads: {}}`, ads_config a gRPC service naming a static cluster
+// (Istio's "xds-grpc") whose endpoint is the control plane.
+struct AdsSettings {
+  std::string cluster_name;        // empty for google_grpc.target_uri
+  network::SocketAddress address;  // where the control plane listens
+  bool lds = false;                // listeners come over ADS
+  bool cds = false;                // clusters come over ADS
+  std::chrono::milliseconds lds_initial_fetch_timeout{15000};
+  std::chrono::milliseconds cds_initial_fetch_timeout{15000};
+};
+// nullopt when the bootstrap has no dynamic_resources. Errors name the field
+// path ("dynamic_resources.ads_config.api_type: ...").
+StatusOr<std::optional<AdsSettings>> adsSettings(const Bootstrap& bootstrap);
+// A ConfigSource's initial_fetch_timeout, 15 s when unset (Envoy's default).
+std::chrono::milliseconds initialFetchTimeout(const envoy::config::core::v3::ConfigSource& source);
 
 // The same checks for one listener or cluster, e.g. an xDS resource. `path`
 // prefixes the messages. `known_clusters` null means clusters come from CDS,

@@ -29,14 +29,22 @@ std::string percentDecode(std::string_view s) {
 
 const char* reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -129,7 +137,8 @@ StatusOr<std::unique_ptr<AdminServer>> AdminServer::create(event::Dispatcher& di
 AdminServer::AdminServer(event::Dispatcher& dispatcher, network::Fd fd,
                          network::SocketAddress address)
     : dispatcher_(dispatcher), fd_(std::move(fd)), address_(address) {
-  event_ = dispatcher_.createFileEvent(fd_.get(), [this](uint32_t) { onAccept(); }, event::kRead);
+  event_ = dispatcher_.createFileEvent(
+      fd_.get(), [this](uint32_t) { onAccept(); }, event::kRead);
   addHandler("/help", "print this list", [this](const AdminRequest&) {
     AdminResponse r;
     r.body = "admin commands are:\n";

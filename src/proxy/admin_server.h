@@ -17,7 +17,7 @@ namespace remora::proxy {
 
 struct AdminRequest {
   std::string method;
-  std::string path;                           // without the query
+  std::string path;                          // without the query
   std::map<std::string, std::string> query;  // decoded ?a=b&c
 };
 

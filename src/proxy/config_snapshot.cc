@@ -50,9 +50,10 @@ StatusOr<CompiledFilterChain> compileChain(
   return out;
 }
 
-StatusOr<std::shared_ptr<CompiledListener>> compileListener(
-    const envoy::config::listener::v3::Listener& proto, StatsStore& stats,
-    std::vector<std::shared_ptr<RouteConfigProvider>>& routes) {
+}  // namespace
+
+StatusOr<std::shared_ptr<CompiledListener>> ConfigSnapshot::compileListener(
+    const envoy::config::listener::v3::Listener& proto, StatsStore& stats) {
   auto l = std::make_shared<CompiledListener>();
   l->proto = proto;
   l->name = proto.name();
@@ -70,12 +71,12 @@ StatusOr<std::shared_ptr<CompiledListener>> compileListener(
     if (type == config::ListenerFilterType::kHttpInspector) l->http_inspector = true;
   }
   for (int i = 0; i < proto.filter_chains_size(); ++i) {
-    auto chain = compileChain(proto.filter_chains(i), stats, routes);
+    auto chain = compileChain(proto.filter_chains(i), stats, l->route_providers);
     if (!chain.ok()) return chain.status().withPrefix("filter_chains[" + std::to_string(i) + "]");
     l->chains.push_back(std::move(*chain));
   }
   if (proto.has_default_filter_chain()) {
-    auto chain = compileChain(proto.default_filter_chain(), stats, routes);
+    auto chain = compileChain(proto.default_filter_chain(), stats, l->route_providers);
     if (!chain.ok()) return chain.status().withPrefix("default_filter_chain");
     l->chains.push_back(std::move(*chain));
   }
@@ -94,8 +95,6 @@ StatusOr<std::shared_ptr<CompiledListener>> compileListener(
   return l;
 }
 
-}  // namespace
-
 const CompiledFilterChain* CompiledListener::chainFor(
     const listener::ChainSelection& selection) const {
   switch (selection.kind) {
@@ -112,30 +111,45 @@ const CompiledFilterChain* CompiledListener::chainFor(
 StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::build(
     const envoy::config::bootstrap::v3::Bootstrap& bootstrap, StatsStore& stats,
     upstream::Histograms* histograms) {
-  auto s = std::shared_ptr<ConfigSnapshot>(new ConfigSnapshot());
-  s->bootstrap_ = bootstrap;
-  s->created_at_ = std::chrono::system_clock::now();
   const auto& res = bootstrap.static_resources();
+  ClusterMap clusters;
   for (int i = 0; i < res.clusters_size(); ++i) {
     auto c = upstream::Cluster::create(res.clusters(i), stats, histograms);
     if (!c.ok()) {
       return c.status().withPrefix("static_resources.clusters[" + std::to_string(i) + "]");
     }
-    s->clusters_[(*c)->name()] = *c;
+    clusters[(*c)->name()] = *c;
   }
+  std::vector<CompiledListenerConstSharedPtr> listeners;
   for (int i = 0; i < res.listeners_size(); ++i) {
-    auto l = compileListener(res.listeners(i), stats, s->route_providers_);
+    auto l = compileListener(res.listeners(i), stats);
     if (!l.ok()) {
       return l.status().withPrefix("static_resources.listeners[" + std::to_string(i) + "]");
     }
-    auto [it, inserted] = s->by_address_.emplace((*l)->address, l->get());
+    listeners.push_back(std::move(*l));
+  }
+  return assemble(bootstrap, std::move(listeners), std::move(clusters));
+}
+
+StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::assemble(
+    const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+    std::vector<CompiledListenerConstSharedPtr> listeners, ClusterMap clusters) {
+  auto s = std::shared_ptr<ConfigSnapshot>(new ConfigSnapshot());
+  s->bootstrap_ = bootstrap;
+  s->created_at_ = std::chrono::system_clock::now();
+  s->clusters_ = std::move(clusters);
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const CompiledListener* l = listeners[i].get();
+    auto [it, inserted] = s->by_address_.emplace(l->address, l);
     if (!inserted) {
-      return invalidArgumentError("static_resources.listeners[" + std::to_string(i) +
-                                  "].address: " + (*l)->address.toString() +
+      return invalidArgumentError("listeners[" + std::to_string(i) + "] \"" + l->name +
+                                  "\": address " + l->address.toString() +
                                   " is already used by listener \"" + it->second->name + "\"");
     }
-    s->listeners_.push_back(std::move(*l));
+    for (const auto& p : l->route_providers)
+      s->route_providers_.push_back(p);
   }
+  s->listeners_ = std::move(listeners);
   return std::shared_ptr<const ConfigSnapshot>(std::move(s));
 }
 

@@ -55,11 +55,17 @@ struct CompiledListener {
   std::unique_ptr<listener::FilterChainMatcher> matcher;
   // Indexed like proto.filter_chains(); the default chain, if any, is last.
   std::vector<CompiledFilterChain> chains;
+  // The route configurations of its HTTP connection managers; RDS fills
+  // those whose route config comes by name.
+  std::vector<std::shared_ptr<RouteConfigProvider>> route_providers;
   ListenerStats stats{};
 
   // The compiled chain for a matcher's selection, or null (close).
   const CompiledFilterChain* chainFor(const listener::ChainSelection& selection) const;
 };
+
+using CompiledListenerConstSharedPtr = std::shared_ptr<const CompiledListener>;
+using ClusterMap = std::map<std::string, upstream::ClusterSharedPtr, std::less<>>;
 
 class ConfigSnapshot {
  public:
@@ -68,6 +74,18 @@ class ConfigSnapshot {
   static StatusOr<std::shared_ptr<const ConfigSnapshot>> build(
       const envoy::config::bootstrap::v3::Bootstrap& bootstrap, StatsStore& stats,
       upstream::Histograms* histograms = nullptr);
+
+  // One listener, compiled (static or from LDS); errors name the field path
+  // relative to the listener.
+  static StatusOr<std::shared_ptr<CompiledListener>> compileListener(
+      const envoy::config::listener::v3::Listener& proto, StatsStore& stats);
+
+  // A snapshot of already compiled parts (xDS: unchanged listeners and
+  // clusters are shared with the previous snapshot). Listener addresses must
+  // be distinct; the error names the listener that repeats one.
+  static StatusOr<std::shared_ptr<const ConfigSnapshot>> assemble(
+      const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+      std::vector<CompiledListenerConstSharedPtr> listeners, ClusterMap clusters);
 
   const envoy::config::bootstrap::v3::Bootstrap& bootstrap() const { return bootstrap_; }
   const std::vector<std::shared_ptr<const CompiledListener>>& listeners() const {

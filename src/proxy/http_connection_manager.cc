@@ -136,8 +136,9 @@ http::ConnectionManagerStats makeStats(StatsStore& stats, const std::string& p) 
 }  // namespace
 
 RouteConfigProvider::RouteConfigProvider(std::string name,
-                                         std::shared_ptr<const router::RouteTable> initial)
-    : name_(std::move(name)), table_(std::move(initial)) {}
+                                         std::shared_ptr<const router::RouteTable> initial,
+                                         bool from_rds)
+    : name_(std::move(name)), from_rds_(from_rds), table_(std::move(initial)) {}
 
 void RouteConfigProvider::update(std::shared_ptr<const router::RouteTable> table) {
   {
@@ -181,7 +182,7 @@ StatusOr<std::shared_ptr<const HttpConnectionManagerFilter>> HttpConnectionManag
         return invalidArgumentError("rds.route_config_name: required");
       }
       config->routes =
-          std::make_shared<RouteConfigProvider>(proto.rds().route_config_name(), nullptr);
+          std::make_shared<RouteConfigProvider>(proto.rds().route_config_name(), nullptr, true);
       break;
     default:
       return invalidArgumentError("one of \"rds\" or \"route_config\" is required");
@@ -314,9 +315,10 @@ StatusOr<std::shared_ptr<const HttpConnectionManagerFilter>> HttpConnectionManag
 }
 
 std::unique_ptr<ConnectionHandler> HttpConnectionManagerFilter::createHandler(
-    WorkerContext& worker, const std::shared_ptr<const ConfigSnapshot>& snapshot,
+    WorkerContext& worker, const std::shared_ptr<const ConfigSnapshot>& /*snapshot*/,
     DownstreamConnection connection, std::function<void()> on_done) const {
-  return std::make_unique<HttpConnectionHandler>(config_, worker, snapshot, std::move(connection),
+  // Clusters are looked up per request in the worker's current snapshot.
+  return std::make_unique<HttpConnectionHandler>(config_, worker, std::move(connection),
                                                  std::move(on_done));
 }
 

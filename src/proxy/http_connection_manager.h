@@ -31,9 +31,12 @@ namespace remora::proxy {
 class RouteConfigProvider {
  public:
   // `name`: the route configuration's name (RDS route_config_name).
-  RouteConfigProvider(std::string name, std::shared_ptr<const router::RouteTable> initial);
+  // `from_rds`: the table arrives by that name over RDS (else it is inline).
+  RouteConfigProvider(std::string name, std::shared_ptr<const router::RouteTable> initial,
+                      bool from_rds = false);
 
   const std::string& name() const { return name_; }
+  bool fromRds() const { return from_rds_; }
   // Main thread: a new table (RDS); connections pick it up on their next request.
   void update(std::shared_ptr<const router::RouteTable> table);
   // Any thread. Bumped by update().
@@ -43,6 +46,7 @@ class RouteConfigProvider {
 
  private:
   std::string name_;
+  bool from_rds_ = false;
   mutable std::mutex lock_;
   std::shared_ptr<const router::RouteTable> table_;
   std::atomic<uint64_t> version_{1};

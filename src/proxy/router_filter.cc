@@ -83,11 +83,9 @@ bool hasCondition(const router::RetryPolicy& p, std::string_view c) {
 // RouterContext
 
 RouterContext::RouterContext(const HttpConnectionManagerConfig& config, WorkerContext& worker,
-                             std::shared_ptr<const ConfigSnapshot> snapshot,
                              const http::ConnectionInfo& info)
     : config_(config),
       worker_(worker),
-      snapshot_(std::move(snapshot)),
       info_(info),
       random_(worker.fastRandom()),
       timer_(worker.dispatcher(), [this] {
@@ -98,6 +96,10 @@ RouterContext::RouterContext(const HttpConnectionManagerConfig& config, WorkerCo
           f->onTimeout();
         }
       }) {}
+
+const ConfigSnapshot& RouterContext::snapshot() const {
+  return *worker_.snapshot();
+}
 
 const router::RouteTable* RouterContext::routeTable() {
   uint64_t v = config_.routes->version();
@@ -187,7 +189,8 @@ FilterStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_stream) {
                                "cluster_not_found");
     return FilterStatus::kStop;
   }
-  cluster_ = cluster->get();
+  cluster_ref_ = *cluster;
+  cluster_ = cluster_ref_.get();
   info.upstream_cluster = cluster_->name();
 
   // A route may switch an upgrade type off that the connection manager allows.
@@ -559,12 +562,11 @@ void RouterFilter::onDestroy() {
 
 HttpConnectionHandler::HttpConnectionHandler(
     std::shared_ptr<const HttpConnectionManagerConfig> config, WorkerContext& worker,
-    std::shared_ptr<const ConfigSnapshot> snapshot, DownstreamConnection connection,
-    std::function<void()> on_done)
+    DownstreamConnection connection, std::function<void()> on_done)
     : config_(std::move(config)),
       info_{connection.peer, connection.original_destination, connection.server_name,
             connection.id},
-      router_context_(*config_, worker, std::move(snapshot), info_),
+      router_context_(*config_, worker, info_),
       manager_(config_->connection, worker.httpResources(), *this, std::move(connection.fd), info_,
                std::move(on_done)) {}
 

@@ -31,13 +31,15 @@ class RouterFilter;
 class RouterContext {
  public:
   RouterContext(const HttpConnectionManagerConfig& config, WorkerContext& worker,
-                std::shared_ptr<const ConfigSnapshot> snapshot, const http::ConnectionInfo& info);
+                const http::ConnectionInfo& info);
 
   // nullptr while an RDS route configuration has not arrived.
   const router::RouteTable* routeTable();
   const HttpConnectionManagerConfig& config() const { return config_; }
   WorkerContext& worker() { return worker_; }
-  const ConfigSnapshot& snapshot() const { return *snapshot_; }
+  // The worker's current configuration, not the one the connection started
+  // under: a cluster that CDS added is routable on a kept-alive connection.
+  const ConfigSnapshot& snapshot() const;
   const http::ConnectionInfo& connection() const { return info_; }
   router::RandomSource& random() { return random_; }
 
@@ -57,7 +59,6 @@ class RouterContext {
 
   const HttpConnectionManagerConfig& config_;
   WorkerContext& worker_;
-  std::shared_ptr<const ConfigSnapshot> snapshot_;
   const http::ConnectionInfo& info_;
   std::shared_ptr<const router::RouteTable> table_;
   uint64_t table_version_ = 0;
@@ -133,6 +134,7 @@ class RouterFilter : public http::StreamFilter {
   http::HeaderMap* request_trailers_ = nullptr;
   router::RouteDecision decision_;
   const upstream::Cluster* cluster_ = nullptr;
+  upstream::ClusterSharedPtr cluster_ref_;  // keeps cluster_ alive across a CDS update
   ClusterState* cluster_state_ = nullptr;
   upstream::HostSharedPtr host_;
   upstream::ConnPool* pool_ = nullptr;
@@ -157,8 +159,8 @@ class RouterFilter : public http::StreamFilter {
 class HttpConnectionHandler : public ConnectionHandler, private http::FilterChainFactory {
  public:
   HttpConnectionHandler(std::shared_ptr<const HttpConnectionManagerConfig> config,
-                        WorkerContext& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
-                        DownstreamConnection connection, std::function<void()> on_done);
+                        WorkerContext& worker, DownstreamConnection connection,
+                        std::function<void()> on_done);
   void start() override { manager_.start(); }
   void close() override { manager_.close(); }
   void drain() override { manager_.drain(); }

@@ -16,6 +16,7 @@
 #include "envoy/admin/v3/config_dump.pb.h"
 #include "envoy/admin/v3/server_info.pb.h"
 #include "proxy/memory_trim.h"
+#include "xds/resource_types.h"
 
 namespace remora::proxy {
 
@@ -66,17 +67,44 @@ StatusOr<std::unique_ptr<Server>> Server::create(const ServerOptions& options) {
   REMORA_ASSIGN_OR_RETURN(auto bootstrap,
                           config::loadBootstrap(options.config_path, options.config_yaml));
   REMORA_RETURN_IF_ERROR(config::validateBootstrap(bootstrap));
+  REMORA_ASSIGN_OR_RETURN(s->ads_settings_, config::adsSettings(bootstrap));
   REMORA_ASSIGN_OR_RETURN(s->snapshot_,
                           ConfigSnapshot::build(bootstrap, s->stats_, &s->histograms_));
   return s;
 }
 
 Server::~Server() {
+  // The xDS client's events live on main_.
+  ads_.reset();
+  dynamic_.reset();
   for (auto& w : workers_)
     w->join();
   workers_.clear();
   signal_event_.reset();
   if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+StatusOr<std::vector<network::Fd>> Server::openSockets(const CompiledListener& l, size_t workers) {
+  network::SocketAddress addr = l.address;
+  network::ListenOptions opts;
+  opts.transparent = l.proto.transparent().value();
+  opts.freebind = l.proto.freebind().value();
+  if (l.proto.has_tcp_backlog_size()) {
+    opts.backlog = static_cast<int>(l.proto.tcp_backlog_size().value());
+  }
+  std::vector<network::Fd> fds;
+  for (size_t w = 0; w < workers; ++w) {
+    auto fd = network::listenTcp(addr, opts);
+    if (!fd.ok()) return fd.status().withPrefix("listener \"" + l.name + "\"");
+    if (addr.port == 0) {
+      // Port 0: the first socket picks the port; the others share it.
+      REMORA_ASSIGN_OR_RETURN(auto bound, network::localAddress(fd->get()));
+      addr.port = bound.port;
+      REMORA_LOG_INFO("listener {} bound to {}", l.name, addr.toString());
+    }
+    fds.push_back(std::move(*fd));
+  }
+  return fds;
 }
 
 Status Server::bindAll() {
@@ -86,23 +114,11 @@ Status Server::bindAll() {
   std::vector<std::vector<ListenSocket>> per_worker(static_cast<size_t>(n));
   for (const auto& l : snapshot_->listeners()) {
     if (!l->bind_to_port) continue;  // hand-off targets only (S2)
-    network::SocketAddress addr = l->address;
-    network::ListenOptions opts;
-    opts.transparent = l->proto.transparent().value();
-    opts.freebind = l->proto.freebind().value();
-    if (l->proto.has_tcp_backlog_size())
-      opts.backlog = static_cast<int>(l->proto.tcp_backlog_size().value());
-    for (int w = 0; w < n; ++w) {
-      auto fd = network::listenTcp(addr, opts);
-      if (!fd.ok()) return fd.status().withPrefix("listener \"" + l->name + "\"");
-      if (addr.port == 0) {
-        // Port 0: the first socket picks the port; the others share it.
-        REMORA_ASSIGN_OR_RETURN(auto bound, network::localAddress(fd->get()));
-        addr.port = bound.port;
-        REMORA_LOG_INFO("listener {} bound to {}", l->name, addr.toString());
-      }
-      per_worker[static_cast<size_t>(w)].push_back(ListenSocket{l, std::move(*fd)});
+    REMORA_ASSIGN_OR_RETURN(auto fds, openSockets(*l, static_cast<size_t>(n)));
+    for (size_t w = 0; w < fds.size(); ++w) {
+      per_worker[w].push_back(ListenSocket{l, std::move(fds[w])});
     }
+    bound_.insert(l->address);
   }
   const auto& bootstrap = snapshot_->bootstrap();
   if (bootstrap.has_admin() && bootstrap.admin().has_address()) {
@@ -117,6 +133,79 @@ Status Server::bindAll() {
     workers_.push_back(std::move(worker));
   }
   return Status::okStatus();
+}
+
+void Server::startXds() {
+  if (!ads_settings_) return;
+  dynamic_ = std::make_unique<DynamicResources>(
+      *main_, *ads_settings_, snapshot_, stats_, &histograms_,
+      [this](ConfigSnapshotConstSharedPtr next) { publish(std::move(next)); },
+      [this](const std::string& type, std::vector<std::string> names) {
+        ads_->subscribe(type, std::move(names));
+      });
+  xds::AdsClient::Options opts;
+  opts.target = ads_settings_->address.toString();
+  opts.node = snapshot_->bootstrap().node();
+  opts.node.set_user_agent_name("remora");
+  opts.node.set_user_agent_version(kVersion);
+  if (admin_) {
+    // How pilot (and remoractl through it) finds this proxy's admin.
+    (*opts.node.mutable_metadata()->mutable_fields())["ADMIN_ADDRESS"].set_string_value(
+        admin_->address().toString());
+  }
+  auto& connected = stats_.gauge("control_plane", "", "connected_state");
+  ads_ = std::make_unique<xds::AdsClient>(
+      *main_, std::move(opts),
+      [this](const std::string& type, const std::string& version,
+             const std::vector<google::protobuf::Any>& resources) {
+        return dynamic_->apply(type, version, resources);
+      },
+      [this, &connected](bool up) {
+        connected.set(up ? 1 : 0);
+        // The client logs connecting; what matters here is what keeps serving.
+        if (!up) {
+          REMORA_LOG_WARN("xDS: stream to {} ended ({}); serving the last configuration",
+                          ads_->target(), ads_->lastStreamError());
+        }
+      });
+  // Clusters before listeners, as Envoy asks: routes name clusters.
+  if (ads_settings_->cds) ads_->subscribe(std::string(xds::kClusterType), {}, true);
+  if (ads_settings_->lds) ads_->subscribe(std::string(xds::kListenerType), {}, true);
+  ads_->start();
+}
+
+void Server::publish(ConfigSnapshotConstSharedPtr next) {
+  if (draining_) return;
+  std::set<network::SocketAddress> wanted;
+  std::vector<std::vector<ListenSocket>> added(workers_.size());
+  for (const auto& l : next->listeners()) {
+    if (!l->bind_to_port) continue;
+    wanted.insert(l->address);
+    if (bound_.count(l->address)) continue;
+    auto fds = openSockets(*l, workers_.size());
+    if (!fds.ok()) {
+      // Envoy keeps the rest of the update; the listener just does not serve.
+      REMORA_LOG_ERROR("{}", fds.status().message());
+      wanted.erase(l->address);
+      continue;
+    }
+    for (size_t w = 0; w < fds->size(); ++w) {
+      added[w].push_back(ListenSocket{l, std::move((*fds)[w])});
+    }
+  }
+  std::vector<network::SocketAddress> closed;
+  for (const auto& a : bound_) {
+    if (!wanted.count(a)) closed.push_back(a);
+  }
+  bound_ = std::move(wanted);
+  snapshot_ = next;
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    workers_[w]->update(next, std::move(added[w]), closed, options_.drain_time);
+  }
+}
+
+bool Server::initialized() const {
+  return !dynamic_ || dynamic_->initialized();
 }
 
 int Server::run() {
@@ -154,12 +243,14 @@ int Server::run() {
       event::kRead);
   for (auto& w : workers_)
     w->start();
+  startXds();
   // Start-up is over: its code and the linker's tables need not stay resident.
   size_t released = releaseStartupPages();
   REMORA_LOG_DEBUG("released {} KiB of start-up pages", released / 1024);
   REMORA_LOG_INFO("remora-proxy serving {} listeners, {} clusters with {} workers",
                   snapshot_->listeners().size(), snapshot_->clusters().size(), workers_.size());
   main_->run();
+  ads_.reset();
   for (auto& w : workers_)
     w->join();
   REMORA_LOG_INFO("remora-proxy exiting");
@@ -253,13 +344,16 @@ void Server::registerAdminHandlers() {
       });
   admin_->addHandler("/ready", "LIVE (200) when serving, else 503", [this](const AdminRequest&) {
     if (draining_) return AdminResponse{503, "text/plain", "DRAINING\n"};
+    // With xDS, not before the first listeners and clusters are in.
+    if (!initialized()) return AdminResponse{503, "text/plain", "INITIALIZING\n"};
     return AdminResponse{200, "text/plain", "LIVE\n"};
   });
   admin_->addHandler("/server_info", "version, state and uptime", [this](const AdminRequest&) {
     envoy::admin::v3::ServerInfo info;
     info.set_version(kVersion);
-    info.set_state(draining_ ? envoy::admin::v3::ServerInfo::DRAINING
-                             : envoy::admin::v3::ServerInfo::LIVE);
+    info.set_state(draining_       ? envoy::admin::v3::ServerInfo::DRAINING
+                   : initialized() ? envoy::admin::v3::ServerInfo::LIVE
+                                   : envoy::admin::v3::ServerInfo::INITIALIZING);
     auto up = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started_)
                   .count();
@@ -284,6 +378,14 @@ std::string Server::configDumpJson() const {
   *b.mutable_bootstrap() = snapshot_->bootstrap();
   *b.mutable_last_updated() = updated;
   dump.add_configs()->PackFrom(b);
+  if (dynamic_) {
+    // Envoy's order: bootstrap, clusters, endpoints, listeners, routes.
+    dump.add_configs()->PackFrom(dynamic_->clustersDump());
+    dump.add_configs()->PackFrom(dynamic_->endpointsDump());
+    dump.add_configs()->PackFrom(dynamic_->listenersDump());
+    dump.add_configs()->PackFrom(dynamic_->routesDump());
+    return toJson(dump);
+  }
   envoy::admin::v3::ClustersConfigDump c;
   for (const auto& [name, cluster] : snapshot_->clusters()) {
     auto* sc = c.add_static_clusters();
@@ -316,7 +418,8 @@ std::string Server::clustersText() const {
   for (const auto& [name, c] : snapshot_->clusters()) {
     out +=
         name + "::default_priority::max_connections::" + std::to_string(c->maxConnections()) + "\n";
-    out += name + "::added_via_api::false\n";
+    out += name + "::added_via_api::" + (dynamic_ && !dynamic_->isStatic(name) ? "true" : "false") +
+           "\n";
     auto hosts = c->hosts();
     for (const auto& h : hosts->hosts) {
       std::string p = name + "::" + h->address.toString() + "::";

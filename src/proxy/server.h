@@ -5,14 +5,19 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/stats.h"
+#include "config/bootstrap.h"
 #include "event/dispatcher.h"
 #include "proxy/admin_server.h"
 #include "proxy/config_snapshot.h"
+#include "proxy/dynamic_resources.h"
 #include "proxy/worker.h"
+#include "xds/ads_client.h"
 
 namespace remora::proxy {
 
@@ -33,7 +38,7 @@ class Server {
   // Binds listeners and admin and serves until drained; returns the exit code.
   int run();
 
-  // For tests: blocks until run() is serving (or failed).
+  // The running configuration (main thread).
   const ConfigSnapshot& snapshot() const { return *snapshot_; }
   StatsStore& stats() { return stats_; }
   upstream::Histograms& histograms() { return histograms_; }
@@ -41,6 +46,15 @@ class Server {
  private:
   Server() = default;
   Status bindAll();
+  // Listening sockets for `l`, one per worker (SO_REUSEPORT).
+  StatusOr<std::vector<network::Fd>> openSockets(const CompiledListener& l, size_t workers);
+  // xDS: the client and what it applies, once admin is bound (node metadata
+  // carries the admin address).
+  void startXds();
+  // A new configuration from xDS: sockets for new bound listeners, the rest
+  // closed, every worker updated.
+  void publish(ConfigSnapshotConstSharedPtr next);
+  bool initialized() const;
   void registerAdminHandlers();
   void startDrain(const std::string& why);
   std::string configDumpJson() const;
@@ -51,6 +65,10 @@ class Server {
   StatsStore stats_;
   upstream::Histograms histograms_;
   ConfigSnapshotConstSharedPtr snapshot_;
+  std::optional<config::AdsSettings> ads_settings_;
+  std::unique_ptr<DynamicResources> dynamic_;
+  std::unique_ptr<xds::AdsClient> ads_;
+  std::set<network::SocketAddress> bound_;  // addresses the workers listen on
   std::unique_ptr<event::Dispatcher> main_;
   std::unique_ptr<AdminServer> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include "common/logging.h"
 #include "listener/client_hello.h"
 #include "listener/http_detect.h"
@@ -12,7 +14,12 @@ namespace remora::proxy {
 // usually removed from inside its own callback.
 class Worker::ActiveConnection : public event::DeferredDeletable {
  public:
+  // The configuration the connection was accepted under: keeps its listener
+  // (and the stats below) alive after an update replaced it.
+  ConfigSnapshotConstSharedPtr snapshot;
+  const CompiledListener* listener = nullptr;
   const ListenerStats* stats = nullptr;
+  bool draining = false;  // its listener left the configuration
   std::unique_ptr<ConnectionHandler> handler;
   ~ActiveConnection() override {
     handler.reset();
@@ -26,9 +33,15 @@ class Worker::ActiveConnection : public event::DeferredDeletable {
 // for whoever handles the connection next.
 class Worker::PendingConnection : public event::DeferredDeletable {
  public:
-  PendingConnection(Worker& worker, const CompiledListener& target, network::Fd fd,
+  PendingConnection(Worker& worker, ConfigSnapshotConstSharedPtr snapshot,
+                    const CompiledListener& target, network::Fd fd,
                     const network::SocketAddress& peer, const network::SocketAddress& local)
-      : worker_(worker), target_(target), fd_(std::move(fd)), peer_(peer), local_(local) {}
+      : worker_(worker),
+        snapshot_(std::move(snapshot)),
+        target_(target),
+        fd_(std::move(fd)),
+        peer_(peer),
+        local_(local) {}
 
   ~PendingConnection() override {
     if (fd_.valid()) {
@@ -102,7 +115,8 @@ class Worker::PendingConnection : public event::DeferredDeletable {
     timer_.reset();
     // Hand over the socket; this object's stats accounting moves with it.
     network::Fd fd = std::move(fd_);
-    worker_.dispatchToChain(target_, std::move(fd), peer_, local_, server_name_, transport_, alpn_);
+    worker_.dispatchToChain(snapshot_, target_, std::move(fd), peer_, local_, server_name_,
+                            transport_, alpn_);
     done();
   }
 
@@ -113,6 +127,7 @@ class Worker::PendingConnection : public event::DeferredDeletable {
   }
 
   Worker& worker_;
+  ConfigSnapshotConstSharedPtr snapshot_;  // owns target_
   const CompiledListener& target_;
   network::Fd fd_;
   network::SocketAddress peer_;
@@ -144,7 +159,7 @@ Worker::~Worker() {
 
 void Worker::setInitialState(ConfigSnapshotConstSharedPtr snapshot,
                              std::vector<ListenSocket> sockets) {
-  snapshot_ = std::move(snapshot);
+  context_.setSnapshot(std::move(snapshot));
   for (auto& s : sockets) {
     listeners_.push_back(ActiveListener{std::move(s.listener), std::move(s.fd), nullptr});
   }
@@ -152,10 +167,8 @@ void Worker::setInitialState(ConfigSnapshotConstSharedPtr snapshot,
 
 void Worker::start() {
   thread_ = std::thread([this] {
-    for (auto& l : listeners_) {
-      l.event = dispatcher_->createFileEvent(
-          l.fd.get(), [this, &l](uint32_t) { onAcceptReady(l); }, event::kRead);
-    }
+    for (auto& l : listeners_)
+      watch(l);
     dispatcher_->run();
     // Close whatever is left (drain time over) on the owning thread; the
     // destructors close the sockets and settle the stats.
@@ -165,6 +178,81 @@ void Worker::start() {
     listeners_.clear();
     finished_.store(true, std::memory_order_release);
   });
+}
+
+void Worker::watch(ActiveListener& l) {
+  l.event = dispatcher_->createFileEvent(
+      l.fd.get(), [this, &l](uint32_t) { onAcceptReady(l); }, event::kRead);
+}
+
+void Worker::update(ConfigSnapshotConstSharedPtr snapshot, std::vector<ListenSocket> added,
+                    std::vector<network::SocketAddress> closed,
+                    std::chrono::milliseconds drain_time) {
+  // std::function needs a copyable callable; the sockets travel in a holder.
+  auto moved = std::make_shared<std::vector<ListenSocket>>(std::move(added));
+  dispatcher_->post([this, snapshot = std::move(snapshot), moved, closed = std::move(closed),
+                     drain_time]() mutable {
+    applyUpdate(std::move(snapshot), std::move(*moved), closed, drain_time);
+  });
+}
+
+void Worker::applyUpdate(ConfigSnapshotConstSharedPtr snapshot, std::vector<ListenSocket> added,
+                         const std::vector<network::SocketAddress>& closed,
+                         std::chrono::milliseconds drain_time) {
+  if (draining_) return;  // shutting down: sockets are closed already
+  context_.setSnapshot(std::move(snapshot));
+  const ConfigSnapshot& current = *context_.snapshot();
+  auto bound_at = [&](const network::SocketAddress& a) -> CompiledListenerConstSharedPtr {
+    for (const auto& l : current.listeners()) {
+      if (l->bind_to_port && l->address == a) return l;
+    }
+    return nullptr;
+  };
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    bool gone = std::find(closed.begin(), closed.end(), it->listener->address) != closed.end();
+    CompiledListenerConstSharedPtr next = gone ? nullptr : bound_at(it->listener->address);
+    if (next == nullptr) {
+      it = listeners_.erase(it);  // the socket closes: the kernel refuses new connections
+      continue;
+    }
+    it->listener = std::move(next);
+    ++it;
+  }
+  for (auto& s : added) {
+    CompiledListenerConstSharedPtr l = bound_at(s.listener->address);
+    if (l == nullptr) continue;
+    listeners_.push_back(ActiveListener{std::move(l), std::move(s.fd), nullptr});
+    watch(listeners_.back());
+  }
+  // Connections whose listener was removed or replaced finish their work;
+  // HTTP ones close after the response in flight, the rest at the deadline.
+  std::vector<ConnectionHandler*> to_drain;
+  for (auto& c : connections_) {
+    auto* a = dynamic_cast<ActiveConnection*>(c.get());
+    if (a == nullptr || a->draining || !a->handler) continue;
+    bool live = std::any_of(current.listeners().begin(), current.listeners().end(),
+                            [&](const auto& l) { return l.get() == a->listener; });
+    if (live) continue;
+    a->draining = true;
+    to_drain.push_back(a->handler.get());
+  }
+  if (to_drain.empty()) return;
+  REMORA_LOG_DEBUG("worker_{}: draining {} connections of replaced listeners", index_,
+                   to_drain.size());
+  for (ConnectionHandler* h : to_drain)
+    h->drain();
+  if (!listener_drain_timer_) {
+    listener_drain_timer_ = dispatcher_->createTimer([this] {
+      std::vector<ConnectionHandler*> late;
+      for (auto& c : connections_) {
+        auto* a = dynamic_cast<ActiveConnection*>(c.get());
+        if (a != nullptr && a->draining && a->handler) late.push_back(a->handler.get());
+      }
+      for (ConnectionHandler* h : late)
+        h->close();
+    });
+  }
+  if (!listener_drain_timer_->enabled()) listener_drain_timer_->enable(drain_time);
 }
 
 void Worker::join() {
@@ -231,24 +319,26 @@ void Worker::onConnection(const CompiledListener& receiving, network::Fd fd,
     if (original.ok()) destination = *original;
     // Hand-off (S2): the listener that owns the original destination takes
     // the connection; with none, the receiving listener keeps it.
-    const CompiledListener* owner = snapshot_->listenerForDestination(destination);
+    const CompiledListener* owner = context_.snapshot()->listenerForDestination(destination);
     if (owner != nullptr) target = owner;
   }
   target->stats.downstream_cx_total->inc();
   target->stats.downstream_cx_active->inc();
   if (target->tls_inspector || target->http_inspector) {
-    auto pending =
-        std::make_unique<PendingConnection>(*this, *target, std::move(fd), peer, destination);
+    auto pending = std::make_unique<PendingConnection>(*this, context_.snapshot(), *target,
+                                                       std::move(fd), peer, destination);
     PendingConnection* raw = pending.get();
     connections_.push_back(std::move(pending));
     active_count_.store(connections_.size(), std::memory_order_relaxed);
     raw->start(std::prev(connections_.end()));
     return;
   }
-  dispatchToChain(*target, std::move(fd), peer, destination, "", "raw_buffer", {});
+  dispatchToChain(context_.snapshot(), *target, std::move(fd), peer, destination, "", "raw_buffer",
+                  {});
 }
 
-void Worker::dispatchToChain(const CompiledListener& target, network::Fd fd,
+void Worker::dispatchToChain(const ConfigSnapshotConstSharedPtr& snapshot,
+                             const CompiledListener& target, network::Fd fd,
                              const network::SocketAddress& peer,
                              const network::SocketAddress& local, const std::string& server_name,
                              const std::string& transport_protocol,
@@ -271,13 +361,15 @@ void Worker::dispatchToChain(const CompiledListener& target, network::Fd fd,
   }
   network::setNoDelay(fd.get());
   auto conn = std::make_unique<ActiveConnection>();
+  conn->snapshot = snapshot;
+  conn->listener = &target;
   conn->stats = &target.stats;
   ActiveConnection* raw = conn.get();
   connections_.push_back(std::move(conn));
   auto self = std::prev(connections_.end());
   active_count_.store(connections_.size(), std::memory_order_relaxed);
   DownstreamConnection downstream{std::move(fd), peer, local, server_name, ++connection_ids_};
-  raw->handler = chain->terminal->createHandler(context_, snapshot_, std::move(downstream),
+  raw->handler = chain->terminal->createHandler(context_, snapshot, std::move(downstream),
                                                 [this, self] { remove(self); });
   raw->handler->start();
 }

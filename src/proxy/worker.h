@@ -33,6 +33,13 @@ class Worker {
   // Main thread, before start().
   void setInitialState(ConfigSnapshotConstSharedPtr snapshot, std::vector<ListenSocket> sockets);
   void start();
+  // Main thread, after start(): a new configuration (xDS). `added` are new
+  // listening sockets for this worker; sockets bound to `closed` addresses
+  // stop accepting; the others now feed the new snapshot's listener at their
+  // address. Connections of a listener that was removed or replaced drain:
+  // they finish what is in flight and are closed after `drain_time`.
+  void update(ConfigSnapshotConstSharedPtr snapshot, std::vector<ListenSocket> added,
+              std::vector<network::SocketAddress> closed, std::chrono::milliseconds drain_time);
   // Stop accepting, let connections finish for up to `timeout`, then close
   // the rest and end the thread. `on_done` runs on the worker thread.
   void drain(std::chrono::milliseconds timeout);
@@ -58,19 +65,24 @@ class Worker {
                     const network::SocketAddress& peer);
   void inspectThenDispatch(const CompiledListener& target, network::Fd fd,
                            const network::SocketAddress& peer, const network::SocketAddress& local);
-  void dispatchToChain(const CompiledListener& target, network::Fd fd,
-                       const network::SocketAddress& peer, const network::SocketAddress& local,
-                       const std::string& server_name, const std::string& transport_protocol,
+  void dispatchToChain(const ConfigSnapshotConstSharedPtr& snapshot, const CompiledListener& target,
+                       network::Fd fd, const network::SocketAddress& peer,
+                       const network::SocketAddress& local, const std::string& server_name,
+                       const std::string& transport_protocol,
                        const std::vector<std::string>& application_protocols);
   void remove(std::list<std::unique_ptr<event::DeferredDeletable>>::iterator it);
   void checkDrained();
+  void watch(ActiveListener& l);
+  void applyUpdate(ConfigSnapshotConstSharedPtr snapshot, std::vector<ListenSocket> added,
+                   const std::vector<network::SocketAddress>& closed,
+                   std::chrono::milliseconds drain_time);
 
   int index_;
   std::unique_ptr<event::Dispatcher> dispatcher_;
   WorkerContext context_;
   std::thread thread_;
-  ConfigSnapshotConstSharedPtr snapshot_;
-  std::vector<ActiveListener> listeners_;
+  // Stable addresses: each socket's FileEvent callback refers to its entry.
+  std::list<ActiveListener> listeners_;
   // Connections in listener-filter inspection or proxying; owned here so a
   // shutdown can close them all.
   std::list<std::unique_ptr<event::DeferredDeletable>> connections_;
@@ -79,6 +91,8 @@ class Worker {
   std::atomic<bool> finished_{false};
   bool draining_ = false;
   std::unique_ptr<event::Timer> drain_timer_;
+  // Connections of removed or replaced listeners are closed when this fires.
+  std::unique_ptr<event::Timer> listener_drain_timer_;
 };
 
 }  // namespace remora::proxy

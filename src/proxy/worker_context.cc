@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "proxy/config_snapshot.h"
+
 namespace remora::proxy {
 
 namespace {
@@ -80,6 +82,42 @@ WorkerContext::WorkerContext(event::Dispatcher& dispatcher)
       pool_context_{dispatcher, flush_} {}
 
 WorkerContext::~WorkerContext() = default;
+
+void ClusterState::drainPools() {
+  for (auto& [host, pool] : pools_) {
+    pool->drain();
+    draining_.push_back(std::move(pool));
+  }
+  pools_.clear();
+  for (auto& [destination, pool] : by_destination_) {
+    pool->drain();
+    draining_.push_back(std::move(pool));
+  }
+  by_destination_.clear();
+}
+
+bool ClusterState::idle() {
+  dropEmptyDrainingPools();
+  return pools_.empty() && by_destination_.empty() && draining_.empty();
+}
+
+void WorkerContext::setSnapshot(std::shared_ptr<const ConfigSnapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+  for (auto it = clusters_.begin(); it != clusters_.end();) {
+    const upstream::Cluster& c = it->second->cluster();
+    const upstream::ClusterSharedPtr* current = snapshot_->findCluster(c.name());
+    if (current != nullptr && current->get() == &c) {
+      ++it;
+      continue;
+    }
+    it->second->drainPools();
+    if (it->second->idle()) {
+      it = clusters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
 
 ClusterState& WorkerContext::clusterState(const upstream::ClusterSharedPtr& cluster) {
   auto& state = clusters_[cluster.get()];

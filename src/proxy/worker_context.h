@@ -20,6 +20,8 @@
 
 namespace remora::proxy {
 
+class ConfigSnapshot;
+
 // A kernel pipe used to splice bytes between two sockets without copying them
 // through user space. Its capacity is the per-direction buffer limit.
 struct SplicePipe {
@@ -43,6 +45,11 @@ class ClusterState {
   upstream::ConnPool& poolFor(const upstream::HostSharedPtr& host);
   // ORIGINAL_DST: the pool for a destination, its host made on first use.
   upstream::ConnPool& poolForDestination(const network::SocketAddress& destination);
+  // The cluster left the configuration: idle connections close now, busy
+  // ones after their exchange.
+  void drainPools();
+  // No pooled connection and no waiting request: the state may go.
+  bool idle();
 
  private:
   void dropEmptyDrainingPools();
@@ -69,6 +76,13 @@ class WorkerContext {
   http::WorkerResources& httpResources() { return http_; }
   upstream::PoolContext& poolContext() { return pool_context_; }
 
+  // The configuration new connections and new requests use on this worker.
+  const std::shared_ptr<const ConfigSnapshot>& snapshot() const { return snapshot_; }
+  // Worker thread. Installs a new configuration; the state of clusters that
+  // are no longer referenced by anything (the snapshot, a connection) is
+  // dropped, so removed or replaced clusters do not pile up.
+  void setSnapshot(std::shared_ptr<const ConfigSnapshot> snapshot);
+
   // The state of `cluster` on this worker, made on first use. Keyed by the
   // cluster object: a replaced cluster gets fresh state (and pools).
   ClusterState& clusterState(const upstream::ClusterSharedPtr& cluster);
@@ -90,6 +104,7 @@ class WorkerContext {
   http::DateCache date_;
   http::WorkerResources http_;
   upstream::PoolContext pool_context_;
+  std::shared_ptr<const ConfigSnapshot> snapshot_;
   std::unordered_map<const upstream::Cluster*, std::unique_ptr<ClusterState>> clusters_;
   std::vector<SplicePipe> free_pipes_;
 };
