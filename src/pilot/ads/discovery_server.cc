@@ -361,6 +361,7 @@ Status DiscoveryServer::start() {
   }
   for (int i = 0; i < std::max(1, options_.workers); ++i)
     workers_.emplace_back([this] { workerLoop(); });
+  reaper_ = std::thread([this] { reaperLoop(); });
   return Status::okStatus();
 }
 
@@ -377,6 +378,13 @@ void DiscoveryServer::stop() {
   for (auto& t : workers_)
     t.join();
   workers_.clear();
+  {
+    std::lock_guard<std::mutex> lock(reaper_mu_);
+    reaper_stopping_ = true;
+  }
+  reaper_cv_.notify_all();
+  if (reaper_.joinable()) reaper_.join();
+  retired_.clear();
   server_.reset();
   std::lock_guard<std::mutex> lock(connections_mu_);
   connections_.clear();
@@ -396,8 +404,12 @@ void DiscoveryServer::onSnapshot(std::shared_ptr<const MeshSnapshot> snapshot) {
     context_ = ctx;
   }
   metrics_->setVersion(snapshot->version());
+  auto compare_start = std::chrono::steady_clock::now();
   SnapshotChanges changes;
   if (previous) changes = compareSnapshots(previous->snapshot(), *snapshot);
+  double compare_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compare_start)
+          .count();
   bool full = changes.config_changed;
   metrics_->triggered(full);
   std::vector<std::shared_ptr<AdsConnection>> all;
@@ -407,12 +419,13 @@ void DiscoveryServer::onSnapshot(std::shared_ptr<const MeshSnapshot> snapshot) {
       all.push_back(c);
   }
   std::string label =
-      full
-          ? ctx->version() + " (full)"
-          : fmt::format("{} (eds: {} services{})", ctx->version(), changes.endpoint_services.size(),
-                        changes.changed_proxies.empty()
-                            ? ""
-                            : fmt::format(", {} pods changed", changes.changed_proxies.size()));
+      full ? fmt::format("{} (full; diff {:.1f} ms)", ctx->version(), compare_ms)
+           : fmt::format("{} (eds: {} services{}; diff {:.1f} ms)", ctx->version(),
+                         changes.endpoint_services.size(),
+                         changes.changed_proxies.empty()
+                             ? ""
+                             : fmt::format(", {} pods changed", changes.changed_proxies.size()),
+                         compare_ms);
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (batch_.active) logBatchLocked(", superseded");
@@ -428,9 +441,34 @@ void DiscoveryServer::onSnapshot(std::shared_ptr<const MeshSnapshot> snapshot) {
       ++queued;
     }
   }
-  std::lock_guard<std::mutex> lock(queue_mu_);
-  batch_.proxies = queued;
-  if (queued == 0 && batch_.active) logBatchLocked("");
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    batch_.proxies = queued;
+    if (queued == 0 && batch_.active) logBatchLocked("");
+  }
+  if (previous) {
+    std::lock_guard<std::mutex> lock(reaper_mu_);
+    if (reaper_.joinable()) retired_.push_back(std::move(previous));
+  }
+}
+
+void DiscoveryServer::reaperLoop() {
+  std::unique_lock<std::mutex> lock(reaper_mu_);
+  while (!reaper_stopping_) {
+    reaper_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    std::vector<std::shared_ptr<const PushContext>> unused;
+    for (auto it = retired_.begin(); it != retired_.end();) {
+      if (it->use_count() == 1) {
+        unused.push_back(std::move(*it));
+        it = retired_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    lock.unlock();
+    unused.clear();  // frees them, off every stream's path
+    lock.lock();
+  }
 }
 
 void DiscoveryServer::schedule(std::shared_ptr<AdsConnection> connection) {

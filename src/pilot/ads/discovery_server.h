@@ -101,6 +101,8 @@ class DiscoveryServer {
 
   void schedule(std::shared_ptr<AdsConnection> connection);
   void workerLoop();
+  // Frees replaced contexts once no stream uses them (reaper_).
+  void reaperLoop();
   void addConnection(const std::shared_ptr<AdsConnection>& connection);
   void removeConnection(uint64_t number);
   void countResponse(ResourceType type, size_t bytes);
@@ -131,6 +133,16 @@ class DiscoveryServer {
   bool stopping_ = false;
   Batch batch_;
   std::vector<std::thread> workers_;
+
+  // A replaced context holds a whole snapshot and its translation (hundreds
+  // of MB for a large mesh); freeing it takes tens of milliseconds. Without
+  // this, the stream that happened to drop the last reference would free it
+  // in the middle of a push. The reaper thread owns the last reference.
+  std::mutex reaper_mu_;
+  std::condition_variable reaper_cv_;
+  std::vector<std::shared_ptr<const PushContext>> retired_;
+  bool reaper_stopping_ = false;
+  std::thread reaper_;
 };
 
 }  // namespace remora::pilot

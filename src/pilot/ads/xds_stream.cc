@@ -4,6 +4,11 @@
 
 namespace remora::pilot {
 
+const std::set<std::string>& NameSet::emptySet() {
+  static const std::set<std::string> kEmpty;
+  return kEmpty;
+}
+
 const char* WatchState::status() const {
   if (sent_nonce.empty()) return "NOT SENT";
   if (acked_nonce == sent_nonce) return "SYNCED";
@@ -21,23 +26,45 @@ std::string_view clusterService(std::string_view name) {
   return name.substr(subset_end + 1);
 }
 
+namespace {
+
+// True when `names` (as a client sent them) are exactly `set`. Clients repeat
+// their whole subscription in every ACK (thousands of EDS names for a
+// sidecar of a large mesh); this spares rebuilding the set each time.
+bool sameNames(const std::vector<std::string>& names, const NameSet& set) {
+  if (names.size() != set.size()) return false;
+  if (std::is_sorted(names.begin(), names.end()) &&
+      std::adjacent_find(names.begin(), names.end()) == names.end()) {
+    return std::equal(names.begin(), names.end(), set.begin());
+  }
+  return std::all_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return set.count(n) > 0; }) &&
+         std::set<std::string>(names.begin(), names.end()).size() == set.size();
+}
+
+}  // namespace
+
 void XdsStream::setNames(ResourceType type, const std::vector<std::string>& names) {
   WatchState& w = mutableWatch(type);
   bool wildcard_type = type == ResourceType::kListener || type == ResourceType::kCluster;
   bool star = std::find(names.begin(), names.end(), "*") != names.end();
-  w.names.clear();
   if (wildcard_type && (star || (names.empty() && !w.named_before))) {
     w.wildcard = true;
+    w.names = NameSet();
   } else {
     w.wildcard = false;
-    w.names.insert(names.begin(), names.end());
     if (!names.empty()) w.named_before = true;
+    if (sameNames(names, w.names)) return;
+    w.names = NameSet(std::set<std::string>(names.begin(), names.end()));
   }
   if (type == ResourceType::kEndpoint) {
-    eds_services_.clear();
+    eds_by_service_.clear();
     for (const auto& n : w.names) {
       std::string_view fqdn = clusterService(n);
-      if (!fqdn.empty()) eds_services_.emplace(fqdn);
+      if (fqdn.empty()) continue;
+      auto it = eds_by_service_.find(fqdn);
+      if (it == eds_by_service_.end()) it = eds_by_service_.emplace(fqdn, 0).first;
+      it->second.push_back(n);
     }
   }
 }
@@ -82,8 +109,9 @@ XdsStream::RequestResult XdsStream::onRequest(const XdsRequest& request, WallTim
   // response; names dropped need none.
   bool was_wildcard = w.wildcard;
   setNames(request.type, request.resource_names);
-  bool new_names = std::any_of(w.names.begin(), w.names.end(),
-                               [&](const std::string& n) { return !w.answered.count(n); });
+  bool new_names =
+      w.names.size() > w.answered.size() ||
+      !std::includes(w.answered.begin(), w.answered.end(), w.names.begin(), w.names.end());
   if ((w.wildcard && !was_wildcard) || (!w.wildcard && new_names)) w.pending_full = true;
   return result;
 }
@@ -96,14 +124,14 @@ void XdsStream::onPush(bool full, const std::vector<std::string>& services) {
       w.pending_full = true;
     } else if (t == ResourceType::kEndpoint) {
       for (const auto& s : services) {
-        if (eds_services_.count(s)) w.pending_services.insert(s);
+        if (eds_by_service_.count(s)) w.pending_services.insert(s);
       }
     }
   }
 }
 
 bool XdsStream::watchesEndpointsOf(const std::string& fqdn) const {
-  return eds_services_.count(fqdn) > 0;
+  return eds_by_service_.count(fqdn) > 0;
 }
 
 std::optional<SendPlan> XdsStream::nextSend() {
@@ -119,8 +147,14 @@ std::optional<SendPlan> XdsStream::nextSend() {
       plan.names.assign(w.names.begin(), w.names.end());
     } else {
       plan.endpoints_only = true;
-      for (const auto& n : w.names) {
-        if (w.pending_services.count(std::string(clusterService(n)))) plan.names.push_back(n);
+      if (t == ResourceType::kEndpoint) {
+        for (const auto& s : w.pending_services) {
+          auto it = eds_by_service_.find(s);
+          if (it != eds_by_service_.end()) {
+            plan.names.insert(plan.names.end(), it->second.begin(), it->second.end());
+          }
+        }
+        std::sort(plan.names.begin(), plan.names.end());
       }
       if (plan.names.empty()) {
         w.pending_services.clear();

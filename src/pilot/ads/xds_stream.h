@@ -28,6 +28,8 @@
 
 #include <array>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -54,13 +56,35 @@ struct XdsRequest {
   std::string error_message;
 };
 
+// An immutable set of resource names that copies share: a sidecar of a
+// large mesh subscribes to thousands of EDS names, and its WatchState is
+// copied for every debug page and its names for every full response.
+class NameSet {
+ public:
+  NameSet() = default;
+  explicit NameSet(std::set<std::string> names)
+      : set_(std::make_shared<const std::set<std::string>>(std::move(names))) {}
+  const std::set<std::string>& get() const { return set_ ? *set_ : emptySet(); }
+  std::set<std::string>::const_iterator begin() const { return get().begin(); }
+  std::set<std::string>::const_iterator end() const { return get().end(); }
+  size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+  size_t count(const std::string& name) const { return get().count(name); }
+  bool operator==(const std::set<std::string>& other) const { return get() == other; }
+  bool operator==(const NameSet& other) const { return set_ == other.set_ || get() == other.get(); }
+
+ private:
+  static const std::set<std::string>& emptySet();
+  std::shared_ptr<const std::set<std::string>> set_;
+};
+
 // The state of one type on one stream, as /debug/syncz shows it.
 struct WatchState {
   bool subscribed = false;  // a request for the type has arrived
   bool wildcard = false;
-  bool named_before = false;       // for the legacy wildcard rule
-  std::set<std::string> names;     // subscribed names (empty with wildcard)
-  std::set<std::string> answered;  // names the last full response covered (RDS, EDS)
+  bool named_before = false;  // for the legacy wildcard rule
+  NameSet names;              // subscribed names (empty with wildcard)
+  NameSet answered;           // names the last full response covered (RDS, EDS)
 
   std::string sent_version;
   std::string sent_nonce;
@@ -137,7 +161,9 @@ class XdsStream {
   void setNames(ResourceType type, const std::vector<std::string>& names);
 
   std::array<WatchState, 4> watches_;
-  std::set<std::string, std::less<>> eds_services_;  // from the EDS names
+  // The watched EDS names by service FQDN, so that an endpoint-only push
+  // finds its names without scanning thousands of subscriptions.
+  std::map<std::string, std::vector<std::string>, std::less<>> eds_by_service_;
 };
 
 // The FQDN of an `outbound|<port>|<subset>|<fqdn>` cluster name, else empty.

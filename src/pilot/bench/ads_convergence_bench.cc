@@ -222,9 +222,8 @@ struct Fleet {
   // Waits until `done` holds for every proxy; false after `timeout`.
   bool waitAll(const std::function<bool(const Proxy&)>& done, std::chrono::seconds timeout) {
     std::unique_lock<std::mutex> lock(mu);
-    return cv.wait_for(lock, timeout, [&] {
-      return std::all_of(proxies.begin(), proxies.end(), done);
-    });
+    return cv.wait_for(lock, timeout,
+                       [&] { return std::all_of(proxies.begin(), proxies.end(), done); });
   }
 };
 
@@ -278,8 +277,9 @@ std::string summary(const std::vector<double>& v) {
 double lastAckOnPilot(const std::string& syncz, const std::vector<size_t>& types) {
   double latest = 0;
   for (size_t t : types) {
-    std::regex re(std::string("\"") + kTypeNames[t] +
-                  R"(\"\s*:\s*\{[^}]*?\"ackedAt\"\s*:\s*\"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z\")");
+    std::regex re(
+        std::string("\"") + kTypeNames[t] +
+        R"(\"\s*:\s*\{[^}]*?\"ackedAt\"\s*:\s*\"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z\")");
     for (auto it = std::sregex_iterator(syncz.begin(), syncz.end(), re);
          it != std::sregex_iterator(); ++it) {
       std::tm tm{};
@@ -309,9 +309,9 @@ double threadCpuMs(clockid_t clock) {
 }
 
 int run(const Options& o) {
-  fs::path work = o.work.empty() ? fs::temp_directory_path() /
-                                       ("remora-ads-bench-" + std::to_string(getpid()))
-                                 : fs::path(o.work);
+  fs::path work = o.work.empty()
+                      ? fs::temp_directory_path() / ("remora-ads-bench-" + std::to_string(getpid()))
+                      : fs::path(o.work);
   fs::path config = work / "config";
   fs::remove_all(config);
   fs::create_directories(config);
@@ -378,7 +378,8 @@ int run(const Options& o) {
         while (t < 4 && kTypeUrls[t] != type_url)
           ++t;
         if (t == 4) return invalidArgumentError("unexpected type " + type_url);
-        if (t == kCds) clients[i]->subscribe(std::string(kTypeUrls[kEds]), edsClusterNames(resources));
+        if (t == kCds)
+          clients[i]->subscribe(std::string(kTypeUrls[kEds]), edsClusterNames(resources));
         if (t == kLds) {
           clients[i]->subscribe(std::string(kTypeUrls[kRds]), routeConfigNames(resources));
         }
@@ -416,12 +417,16 @@ int run(const Options& o) {
     for (const auto& p : fleet.proxies)
       version = std::max(version, *std::max_element(p.acked.begin(), p.acked.end()));
   }
-  std::printf("%d proxies connected and ACKed their first full config in %.0f ms; pilot RSS "
-              "%.1f MiB\n",
-              o.proxies, Ms(Clock::now() - connect_start).count(), pilot.memoryMiB("VmRSS"));
+  std::printf(
+      "%d proxies connected and ACKed their first full config in %.0f ms; pilot RSS "
+      "%.1f MiB\n",
+      o.proxies, Ms(Clock::now() - connect_start).count(), pilot.memoryMiB("VmRSS"));
 
   struct Series {
     std::vector<double> client_ms, pilot_ms, first_ms, cpu_ms;
+    // From pilot's log: rebuilding the snapshot, comparing it with the
+    // previous one, and the push (published -> last response written).
+    std::vector<double> build_ms, diff_ms, push_ms;
   };
   Series full, eds;
   double clients_cpu_full = 0, clients_cpu_eds = 0;
@@ -477,6 +482,17 @@ int run(const Options& o) {
     series->first_ms.push_back(Ms(first - t0).count());
     series->pilot_ms.push_back(on_pilot);
     series->cpu_ms.push_back(cpu1 - cpu0);
+    // The pilot log lines of this change's snapshot.
+    std::string log = pilot.log();
+    std::string v = std::to_string(version);
+    std::smatch m;
+    std::regex built("snapshot " + v + R"( built in ([0-9.]+) ms)");
+    std::regex pushed("push " + v + R"( \([^;]*; diff ([0-9.]+) ms\):.* in ([0-9.]+) ms)");
+    if (std::regex_search(log, m, built)) series->build_ms.push_back(std::stod(m[1]));
+    if (std::regex_search(log, m, pushed)) {
+      series->diff_ms.push_back(std::stod(m[1]));
+      series->push_ms.push_back(std::stod(m[2]));
+    }
   };
 
   for (int rep = 0; rep < o.reps; ++rep) {
@@ -505,6 +521,12 @@ int run(const Options& o) {
   std::printf("%-6s %-28s %-28s %-24s %-22s\n", "eds", summary(eds.client_ms).c_str(),
               summary(eds.pilot_ms).c_str(), summary(eds.first_ms).c_str(),
               summary(eds.cpu_ms).c_str());
+  std::printf("\nfrom pilot's log: %-26s %-24s %-26s\n", "snapshot rebuild ms", "diff ms",
+              "push ms (to last write)");
+  std::printf("%-17s %-26s %-24s %-26s\n", "full", summary(full.build_ms).c_str(),
+              summary(full.diff_ms).c_str(), summary(full.push_ms).c_str());
+  std::printf("%-17s %-26s %-24s %-26s\n", "eds", summary(eds.build_ms).c_str(),
+              summary(eds.diff_ms).c_str(), summary(eds.push_ms).c_str());
   std::printf("endpoint-only changes pushed EDS only: %s\n", eds_only ? "yes" : "NO");
   std::printf("clients' CPU per change (all %d, one thread): full %.1f ms, eds %.1f ms\n",
               o.proxies, clients_cpu_full / o.reps, clients_cpu_eds / o.reps);

@@ -28,11 +28,11 @@ void appendService(int i, const MeshShape& shape, std::string* out) {
 }
 
 std::string destinationRule(int i, const MeshShape& shape) {
-  std::string out = "---\napiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n"
-                    "metadata: {name: " +
-                    svcName(i) + ", namespace: " + ns(i, shape) + "}\nspec:\n  host: " +
-                    svcName(i) +
-                    "\n  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n  subsets:\n";
+  std::string out =
+      "---\napiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n"
+      "metadata: {name: " +
+      svcName(i) + ", namespace: " + ns(i, shape) + "}\nspec:\n  host: " + svcName(i) +
+      "\n  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n  subsets:\n";
   for (int k = 0; k < shape.pods_per_service; ++k) {
     std::string v = "v" + std::to_string(k + 1);
     out += "  - {name: " + v + ", labels: {version: " + v + "}}\n";
@@ -80,17 +80,17 @@ PodRef podOf(int i, int k, int ordinal, const MeshShape& shape) {
   PodRef p;
   p.name = svcName(i) + "-v" + std::to_string(k + 1) + "-0";
   p.namespace_ = ns(i, shape);
-  p.ip = "10." + std::to_string(64 + ordinal / 62500) + "." +
-         std::to_string(ordinal / 250 % 250) + "." + std::to_string(ordinal % 250 + 1);
+  p.ip = "10." + std::to_string(64 + ordinal / 62500) + "." + std::to_string(ordinal / 250 % 250) +
+         "." + std::to_string(ordinal % 250 + 1);
   p.service = svcName(i);
   return p;
 }
 
 std::string podYaml(const PodRef& pod, int version) {
   return "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: " + pod.name +
-         "\n  namespace: " + pod.namespace_ + "\n  labels: {app: " + pod.service +
-         ", version: v" + std::to_string(version) + "}\nspec: {serviceAccountName: " +
-         pod.service + "}\nstatus: {podIP: " + pod.ip + "}\n";
+         "\n  namespace: " + pod.namespace_ + "\n  labels: {app: " + pod.service + ", version: v" +
+         std::to_string(version) + "}\nspec: {serviceAccountName: " + pod.service +
+         "}\nstatus: {podIP: " + pod.ip + "}\n";
 }
 
 MeshText meshText(const MeshShape& shape) {

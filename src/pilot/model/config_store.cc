@@ -155,7 +155,7 @@ void finishConfigSet(ConfigSet* set, const ConfigSet* previous) {
 }
 
 ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_file,
-                        const ConfigSet* previous) {
+                        const ConfigSet* previous, ParsedFileCache* cache) {
   ConfigSet set;
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -169,6 +169,8 @@ ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_f
   }
   if (ec) set.warnings.push_back("cannot read config dir " + dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
+  std::map<std::string, ParsedFileCache::File> seen;
+  if (cache) cache->parsed_last = 0;
   for (const auto& name : files) {
     bool ok = false;
     std::string text = readFile((fs::path(dir) / name).string(), &ok);
@@ -176,8 +178,26 @@ ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_f
       set.warnings.push_back("cannot read " + name);
       continue;
     }
-    addConfigText(name, text, &set);
+    if (!cache) {
+      addConfigText(name, text, &set);
+      continue;
+    }
+    auto cached = cache->files.find(name);
+    ParsedFileCache::File file;
+    if (cached != cache->files.end() && cached->second.text == text) {
+      file = std::move(cached->second);
+    } else {
+      file.text = std::move(text);
+      addConfigText(name, file.text, &file.parsed);
+      ++cache->parsed_last;
+    }
+    const ConfigSet& part = file.parsed;
+    set.objects.insert(set.objects.end(), part.objects.begin(), part.objects.end());
+    set.refusals.insert(set.refusals.end(), part.refusals.begin(), part.refusals.end());
+    set.warnings.insert(set.warnings.end(), part.warnings.begin(), part.warnings.end());
+    seen.emplace(name, std::move(file));
   }
+  if (cache) cache->files = std::move(seen);
   if (!mesh_config_file.empty()) {
     bool ok = false;
     std::string text = readFile(mesh_config_file, &ok);

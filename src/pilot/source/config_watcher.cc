@@ -51,10 +51,19 @@ std::shared_ptr<const MeshSnapshot> ConfigWatcher::current() const {
 }
 
 void ConfigWatcher::rebuild() {
+  using Ms = std::chrono::duration<double, std::milli>;
+  auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const MeshSnapshot> previous = current();
-  auto snapshot = MeshSnapshot::build(
-      loadConfigDir(config_dir_, mesh_config_file_, previous ? &previous->config() : nullptr),
-      ++version_);
+  ConfigSet set = loadConfigDir(config_dir_, mesh_config_file_,
+                                previous ? &previous->config() : nullptr, &parsed_);
+  auto loaded = std::chrono::steady_clock::now();
+  auto snapshot = MeshSnapshot::build(std::move(set), ++version_);
+  REMORA_LOG_INFO(
+      "snapshot {} built in {:.1f} ms: read {} files ({} parsed) in {:.1f} ms, model "
+      "in {:.1f} ms",
+      version_, Ms(std::chrono::steady_clock::now() - start).count(), parsed_.files.size(),
+      parsed_.parsed_last, Ms(loaded - start).count(),
+      Ms(std::chrono::steady_clock::now() - loaded).count());
   {
     std::lock_guard<std::mutex> lock(mu_);
     current_ = snapshot;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "pilot/model/config_store.h"
 #include "pilot/model/snapshot.h"
 
 namespace remora::pilot {
@@ -39,6 +40,7 @@ class ConfigWatcher {
   std::chrono::milliseconds quiet_;
   std::chrono::milliseconds max_wait_;
   uint64_t version_ = 0;
+  ParsedFileCache parsed_;  // the watcher's thread only
   mutable std::mutex mu_;
   std::shared_ptr<const MeshSnapshot> current_;
 };

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -55,6 +56,59 @@ TEST(PilotDebouncer, NeverWaitsLongerThanTheMaximum) {
   d.reset();
   d.onEvent(t0 + milliseconds(10010));
   EXPECT_EQ(d.deadline(), t0 + milliseconds(10110));
+}
+
+// The watcher parses again only the files whose text changed; what it
+// serves is the same as a full load.
+TEST(PilotParsedFileCache, ReparsesOnlyChangedFilesAndMatchesAFullLoad) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("remora-parse-cache-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::trunc) << text;
+  };
+  auto service = [](const std::string& name, int port) {
+    return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name +
+           ", namespace: default}\nspec:\n  selector: {app: " + name +
+           "}\n  ports:\n  - {name: http, port: " + std::to_string(port) + "}\n";
+  };
+  auto ports = [](const ConfigSet& set) {
+    std::map<std::string, uint32_t> out;
+    for (const auto& o : set.objects) {
+      if (o.kind == ObjectKind::kService) {
+        out[o.key()] = std::get<K8sService>(o.value).ports.at(0).port;
+      }
+    }
+    return out;
+  };
+  write("a.yaml", service("a", 80));
+  write("b.yaml", service("b", 81));
+  write("c.yaml", "kind: [unclosed\n");
+  ParsedFileCache cache;
+  ConfigSet first = loadConfigDir(dir.string(), "", nullptr, &cache);
+  EXPECT_EQ(cache.parsed_last, 3u);
+  EXPECT_EQ(first.refusals.size(), 1u);  // c.yaml, kept with its file
+
+  ConfigSet again = loadConfigDir(dir.string(), "", &first, &cache);
+  EXPECT_EQ(cache.parsed_last, 0u);
+  EXPECT_EQ(ports(again), ports(first));
+  EXPECT_EQ(again.refusals.size(), 1u);
+
+  write("b.yaml", service("b", 82));
+  fs::remove(dir / "c.yaml");
+  ConfigSet changed = loadConfigDir(dir.string(), "", &again, &cache);
+  EXPECT_EQ(cache.parsed_last, 1u);
+  EXPECT_EQ(cache.files.size(), 2u);
+  EXPECT_EQ(ports(changed),
+            (std::map<std::string, uint32_t>{{"default/a", 80}, {"default/b", 82}}));
+  EXPECT_TRUE(changed.refusals.empty());
+  ConfigSet full = loadConfigDir(dir.string());
+  EXPECT_EQ(ports(changed), ports(full));
+  ASSERT_EQ(changed.objects.size(), full.objects.size());
+  for (size_t i = 0; i < full.objects.size(); ++i)
+    EXPECT_EQ(changed.objects[i].content_hash, full.objects[i].content_hash);
+  fs::remove_all(dir);
 }
 
 // Runs a ConfigWatcher on a temporary folder in a thread and records every

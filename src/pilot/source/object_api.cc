@@ -46,6 +46,17 @@ std::vector<std::string> yamlFiles(const std::string& dir) {
   return files;
 }
 
+// Makes a rename or unlink in `dir` survive a crash (the file's own data is
+// synced before the rename).
+Status syncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errnoError("open " + dir, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::okStatus() : errnoError("sync " + dir, err);
+}
+
 // kind, metadata.name and metadata.namespace of a document, if it has them.
 std::optional<ObjectRef> identity(const YAML::Node& doc) {
   if (!doc.IsMap() || !doc["kind"] || !doc["kind"].IsScalar()) return std::nullopt;
@@ -164,7 +175,7 @@ Status ObjectApi::writeFile(const std::string& file, const std::string& text) co
     ::unlink(tmp.c_str());
     return errnoError("rename " + tmp + " to " + path, err);
   }
-  return Status::okStatus();
+  return syncDir(dir_);
 }
 
 ObjectApiResult ObjectApi::apply(const std::string& yaml) {
@@ -330,7 +341,7 @@ ObjectApiResult ObjectApi::remove(const std::string& yaml) {
       file.documents.erase(file.documents.begin() + static_cast<std::ptrdiff_t>(d.document));
       bool empty = std::all_of(file.documents.begin(), file.documents.end(),
                                [](const YamlDocument& doc) { return isBlankYaml(doc.text); });
-      Status s = empty ? (::unlink(path.c_str()) == 0 ? Status::okStatus()
+      Status s = empty ? (::unlink(path.c_str()) == 0 ? syncDir(dir_)
                                                       : errnoError("remove " + path, errno))
                        : writeFile(d.file, file.join());
       if (!s.ok()) {
