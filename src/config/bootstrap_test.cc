@@ -215,6 +215,9 @@ TEST(BootstrapTest, NameOnlyListenerFiltersAndDynamicClusters) {
   auto b = loadText(R"(
 dynamic_resources:
   cds_config: {ads: {}}
+  ads_config:
+    api_type: GRPC
+    grpc_services: [{google_grpc: {target_uri: "127.0.0.1:15010"}}]
 static_resources:
   listeners:
   - name: l
@@ -232,6 +235,68 @@ static_resources:
 )");
   ASSERT_TRUE(b.ok()) << b.status().toString();
   EXPECT_TRUE(usesOriginalDst(b->static_resources().listeners(0)));
+}
+
+// Istio's dynamic part: ADS to the static cluster xds-grpc.
+constexpr const char* kAdsBootstrap = R"(
+static_resources:
+  clusters:
+  - name: xds-grpc
+    type: STATIC
+    load_assignment:
+      cluster_name: xds-grpc
+      endpoints:
+      - lb_endpoints:
+        - endpoint: {address: {socket_address: {address: 10.244.0.1, port_value: 15010}}}
+dynamic_resources:
+  ads_config:
+    api_type: GRPC
+    transport_api_version: V3
+    grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
+  cds_config: {ads: {}, resource_api_version: V3}
+  lds_config: {ads: {}, resource_api_version: V3}
+)";
+
+TEST(BootstrapTest, IstioStyleAdsSettings) {
+  auto b = loadText(kAdsBootstrap);
+  ASSERT_TRUE(b.ok()) << b.status().toString();
+  auto ads = adsSettings(*b);
+  ASSERT_TRUE(ads.ok() && ads->has_value());
+  EXPECT_EQ((*ads)->cluster_name, "xds-grpc");
+  EXPECT_EQ((*ads)->address.toString(), "10.244.0.1:15010");
+  EXPECT_TRUE((*ads)->lds);
+  EXPECT_TRUE((*ads)->cds);
+  EXPECT_EQ((*ads)->lds_initial_fetch_timeout, std::chrono::seconds(15));
+  auto none = adsSettings(Bootstrap());
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST(BootstrapTest, BadAdsSettingsNameTheField) {
+  struct Case {
+    std::string from, to, error;
+  };
+  const std::vector<Case> cases = {
+      {"api_type: GRPC", "api_type: DELTA_GRPC",
+       "dynamic_resources.ads_config.api_type: incremental (delta) xDS is not supported"},
+      {"cluster_name: xds-grpc}", "cluster_name: pilot}",
+       "dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: no static cluster "
+       "named \"pilot\""},
+      {"lds_config: {ads: {}, resource_api_version: V3}",
+       "lds_config: {api_config_source: {api_type: GRPC}}",
+       "dynamic_resources.lds_config: only {ads: {}} is supported"},
+      {"grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]", "grpc_services: []",
+       "dynamic_resources.ads_config.grpc_services: one gRPC service is required"},
+  };
+  for (const auto& c : cases) {
+    std::string y = kAdsBootstrap;
+    size_t at = y.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    y.replace(at, c.from.size(), c.to);
+    auto b = loadText(y);
+    ASSERT_FALSE(b.ok()) << c.to;
+    EXPECT_THAT(b.status().message(), HasSubstr(c.error)) << c.to;
+  }
 }
 
 // Each case: a bootstrap (parsed and validated) and a substring of its error.
