@@ -1,7 +1,7 @@
-// remoractl: Remora's command line. Each command group registers itself;
-// add new ones (proxy-status, apply) the same way.
+// remoractl: Remora's command line. Each command group registers itself.
 #include "ctl/command_line.h"
 #include "ctl/inspect_commands.h"
+#include "ctl/pilot_commands.h"
 #include "lab/lab_command.h"
 
 int main(int argc, char** argv) {
@@ -9,5 +9,7 @@ int main(int argc, char** argv) {
   remora::lab::addLabCommand(cli);
   remora::ctl::addProxyConfigCommand(cli);
   remora::ctl::addExplainCommand(cli);
+  remora::ctl::addProxyStatusCommand(cli);
+  remora::ctl::addObjectCommands(cli);
   return cli.run(argc, argv);
 }

@@ -268,10 +268,11 @@ Status fromYaml(const YAML::Node& node, Value* out, std::string_view source, int
   return Status();
 }
 
-StatusOr<Value> parseText(std::string_view text, std::string_view source) {
-  YAML::Node root;
+// Runs yaml-cpp's parser (`load`), turning what it throws into our errors.
+template <typename Load>
+Status loadYaml(std::string_view source, Load load) {
   try {
-    root = YAML::Load(std::string(text));
+    load();
   } catch (const YAML::ParserException& e) {
     // e.msg is the bare message; e.what() repeats the position in yaml-cpp's form.
     return invalidArgumentError(location(source, e.mark.line + 1, e.mark.column + 1) +
@@ -281,6 +282,12 @@ StatusOr<Value> parseText(std::string_view text, std::string_view source) {
   } catch (const std::exception& e) {
     return invalidArgumentError(std::string(source) + ": " + e.what());
   }
+  return Status();
+}
+
+StatusOr<Value> parseText(std::string_view text, std::string_view source) {
+  YAML::Node root;
+  REMORA_RETURN_IF_ERROR(loadYaml(source, [&] { root = YAML::Load(std::string(text)); }));
   Value v;
   REMORA_RETURN_IF_ERROR(fromYaml(root, &v, source, 0));
   if (v.kind == Value::Kind::kNull) {
@@ -737,6 +744,20 @@ Status parseYamlOrJson(std::string_view text, google::protobuf::Message* out,
     return invalidArgumentError(std::string(source_name) + ": " + std::string(status.message()));
   }
   return Status();
+}
+
+StatusOr<std::vector<std::string>> yamlDocumentsToJson(std::string_view text,
+                                                       std::string_view source_name) {
+  std::vector<YAML::Node> docs;
+  REMORA_RETURN_IF_ERROR(loadYaml(source_name, [&] { docs = YAML::LoadAll(std::string(text)); }));
+  std::vector<std::string> out;
+  for (const YAML::Node& doc : docs) {
+    Value v;
+    REMORA_RETURN_IF_ERROR(fromYaml(doc, &v, source_name, 0));
+    if (v.kind == Value::Kind::kNull) continue;
+    toJson(v, &out.emplace_back());
+  }
+  return out;
 }
 
 }  // namespace remora::config

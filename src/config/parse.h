@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -25,5 +26,13 @@ namespace remora::config {
 // Thread: any.
 Status parseYamlOrJson(std::string_view text, google::protobuf::Message* out,
                        std::string_view source_name);
+
+// Each document of a YAML stream (`---` between documents; JSON is YAML) as
+// compact JSON, without a schema: scalars are typed as above (plain `9080` a
+// number, quoted `"9080"` a string), key order kept, empty documents left
+// out. Syntax errors read "<source_name>:<line>:<column>: syntax error: ...".
+// For remoractl, which shows Kubernetes objects as JSON. Thread: any.
+StatusOr<std::vector<std::string>> yamlDocumentsToJson(std::string_view text,
+                                                       std::string_view source_name);
 
 }  // namespace remora::config

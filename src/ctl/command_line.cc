@@ -41,4 +41,9 @@ void printError(const std::string& message) {
   std::fprintf(stderr, "remoractl: %s\n", message.c_str());
 }
 
+int failWith(const Status& status) {
+  printError(status.message());
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
 }  // namespace remora::ctl

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "common/status.h"
+
 namespace CLI {
 class App;
 }
@@ -44,5 +46,9 @@ class CommandLine {
 
 // Prints "remoractl: <message>" on stderr.
 void printError(const std::string& message);
+
+// Prints the error and returns its exit code: kExitUsage for an invalid
+// argument, kExitFailed otherwise.
+int failWith(const Status& status);
 
 }  // namespace remora::ctl

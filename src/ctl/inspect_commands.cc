@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "ctl/config_dump.h"
@@ -18,6 +19,7 @@ namespace {
 struct SourceFlags {
   std::string lab = lab::kDefaultLabName;
   std::string state_root = lab::kDefaultStateRoot;
+  std::string pilot;          // --pilot HOST:PORT: where to look the pod up first
   std::string admin;          // --admin HOST:PORT instead of a pod
   std::string file;           // a saved /config_dump instead of a live proxy
   std::string clusters_file;  // a saved /clusters?format=json
@@ -27,6 +29,9 @@ void addSourceOptions(CLI::App* app, SourceFlags& f) {
   app->add_option("--admin", f.admin,
                   "The proxy's admin address HOST:PORT, in place of a pod (reached from this "
                   "network namespace)");
+  app->add_option("--pilot", f.pilot,
+                  "Pilot's HTTP address HOST:PORT, asked first where the pod's proxy is "
+                  "(default: $REMORA_PILOT, else the lab's pilot, else 127.0.0.1:15014)");
   app->add_option("--lab", f.lab, "The lab whose pods are looked up (remoractl lab)")
       ->capture_default_str();
   app->add_option("--state-dir", f.state_root, "Where labs record what they made")
@@ -37,10 +42,8 @@ void addSourceOptions(CLI::App* app, SourceFlags& f) {
                   "Read a saved /clusters?format=json instead of asking a proxy");
 }
 
-int fail(const Status& s) {
-  printError(s.message());
-  return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
-}
+// Asking pilot where a pod is must not hold up the lab's answer for long.
+constexpr std::chrono::milliseconds kLocateTimeout{5000};
 
 // Exactly one way to the proxy. `pod` may be empty when --admin or --file
 // stands in for it.
@@ -57,7 +60,14 @@ StatusOr<std::optional<ProxyTarget>> resolveTarget(const SourceFlags& f, const s
   lab::LabOptions options;
   options.name = f.lab;
   options.state_root = f.state_root;
-  LabProxyLocator locator(options);
+  const char* env = std::getenv(kPilotEnv);
+  REMORA_ASSIGN_OR_RETURN(PilotTarget pilot,
+                          findPilot({f.pilot, f.lab, f.state_root}, env ? env : ""));
+  std::vector<std::unique_ptr<ProxyLocator>> locators;
+  locators.push_back(
+      std::make_unique<PilotProxyLocator>(PilotClient(std::move(pilot), kLocateTimeout), &options));
+  locators.push_back(std::make_unique<LabProxyLocator>(options));
+  FallbackProxyLocator locator(std::move(locators));
   REMORA_ASSIGN_OR_RETURN(ProxyTarget t, locator.locate(pod));
   return std::optional<ProxyTarget>(std::move(t));
 }
@@ -164,13 +174,13 @@ StatusOr<std::string> renderResource(Resource r, const ProxyConfigFlags& f, Outp
 
 int runProxyConfig(Resource r, const ProxyConfigFlags& f) {
   auto format = parseOutputFormat(f.output);
-  if (!format.ok()) return fail(format.status());
+  if (!format.ok()) return failWith(format.status());
   Status valid = validateFilters(r, f);
-  if (!valid.ok()) return fail(valid);
+  if (!valid.ok()) return failWith(valid);
   auto target = resolveTarget(f.source, f.pod);
-  if (!target.ok()) return fail(target.status());
+  if (!target.ok()) return failWith(target.status());
   auto out = renderResource(r, f, *format, *target);
-  if (!out.ok()) return fail(out.status());
+  if (!out.ok()) return failWith(out.status());
   std::fputs(out->c_str(), stdout);
   return kExitOk;
 }
@@ -234,31 +244,32 @@ Status resolveDestination(const ExplainFlags& f, const std::optional<ProxyTarget
 
 int runExplain(const ExplainFlags& f) {
   if (f.output != "text" && f.output != "json") {
-    return fail(invalidArgumentError("-o/--output: \"" + f.output + "\" is not one of text, json"));
+    return failWith(
+        invalidArgumentError("-o/--output: \"" + f.output + "\" is not one of text, json"));
   }
   bool pod_given = f.source.admin.empty() && f.source.file.empty();
   size_t want = pod_given ? 2 : 1;
   if (f.args.size() != want) {
-    return fail(invalidArgumentError(pod_given ? "expected POD URL"
-                                               : "expected only URL with --admin or --file"));
+    return failWith(invalidArgumentError(pod_given ? "expected POD URL"
+                                                   : "expected only URL with --admin or --file"));
   }
   auto target = resolveTarget(f.source, pod_given ? f.args[0] : "");
-  if (!target.ok()) return fail(target.status());
+  if (!target.ok()) return failWith(target.status());
 
   ExplainRequest q;
   q.method = f.method;
   q.inbound = f.inbound;
   Status s = parseExplainUrl(f.args.back(), q);
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return failWith(s);
   for (const auto& h : f.headers) {
     auto header = parseHeaderFlag(h);
-    if (!header.ok()) return fail(header.status());
+    if (!header.ok()) return failWith(header.status());
     q.headers.push_back(*header);
   }
   if (*target && (*target)->pod_ip) q.pod_ip = (*target)->pod_ip;
   if (!f.pod_ip.empty()) {
     auto ip = network::IpAddress::parse(f.pod_ip);
-    if (!ip.ok()) return fail(invalidArgumentError("--pod-ip: " + ip.status().message()));
+    if (!ip.ok()) return failWith(invalidArgumentError("--pod-ip: " + ip.status().message()));
     q.pod_ip = *ip;
   }
   if (q.inbound && q.pod_ip) {
@@ -267,28 +278,28 @@ int runExplain(const ExplainFlags& f) {
     q.resolved_by = "the pod's IP";
   } else {
     s = resolveDestination(f, *target, q);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return failWith(s);
   }
 
   auto config = loadConfig(f.source, *target);
-  if (!config.ok()) return fail(config.status());
+  if (!config.ok()) return failWith(config.status());
   ExplainInput in;
   in.config = &*config;
   in.random_seed = f.seed;
   std::optional<envoy::admin::v3::Clusters> clusters;
   if (*target || !f.source.clusters_file.empty()) {
     auto c = loadClusters(f.source, *target, &*config);
-    if (!c.ok()) return fail(c.status());
+    if (!c.ok()) return failWith(c.status());
     clusters = std::move(*c);
     in.clusters = &*clusters;
   }
   if (!f.nat_file.empty()) {
     auto text = lab::readTextFile(f.nat_file);
-    if (!text.ok()) return fail(text.status());
+    if (!text.ok()) return failWith(text.status());
     in.nat_save = *text;
   } else if (*target && !(*target)->netns.empty()) {
     auto nat = podNatTable(**target);
-    if (!nat.ok()) return fail(nat.status().withPrefix("reading the pod's nat table"));
+    if (!nat.ok()) return failWith(nat.status().withPrefix("reading the pod's nat table"));
     in.nat_save = *nat;
   } else {
     in.capture_skipped = "the proxy was given by " +
@@ -296,7 +307,7 @@ int runExplain(const ExplainFlags& f) {
                          ", so its pod's nat table is unknown (give --nat-file)";
   }
   if (!in.nat_save.empty() && !q.pod_ip) {
-    return fail(invalidArgumentError("--nat-file needs --pod-ip: the rules depend on it"));
+    return failWith(invalidArgumentError("--nat-file needs --pod-ip: the rules depend on it"));
   }
   ExplainResult result = explainRequest(q, in);
   std::string out =

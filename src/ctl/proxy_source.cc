@@ -1,5 +1,6 @@
 #include "ctl/proxy_source.h"
 
+#include "ctl/proxy_status.h"
 #include "init/command.h"
 #include "lab/http_client.h"
 #include "lab/system.h"
@@ -40,6 +41,60 @@ StatusOr<ProxyTarget> LabProxyLocator::locate(const std::string& pod_ref) {
   }
   return notFoundError("lab " + options_.name + " has no pod \"" + pod_ref + "\" (pods: " + names +
                        ")");
+}
+
+StatusOr<ProxyTarget> PilotProxyLocator::locate(const std::string& pod_ref) {
+  REMORA_ASSIGN_OR_RETURN(std::string syncz, pilot_.get("/debug/syncz"));
+  auto sync = parseProxyStatus(syncz, "");
+  if (!sync.ok()) return sync.status().withPrefix("pilot at " + pilot_.target().describe());
+  auto streams = findProxyStatus(*sync, pod_ref);
+  if (!streams.ok()) return streams.status().withPrefix("pilot at " + pilot_.target().describe());
+  // The newest stream: a proxy that reconnected shows twice for a moment.
+  const ProxySync& p = *streams->back();
+  if (p.admin_address.empty()) {
+    return failedPreconditionError("proxy " + p.proxy + " is connected to pilot but reports no " +
+                                   "admin address (node metadata ADMIN_ADDRESS)");
+  }
+  auto admin = network::SocketAddress::parse(p.admin_address);
+  if (!admin.ok()) {
+    return admin.status().withPrefix("proxy " + p.proxy + ": ADMIN_ADDRESS \"" + p.admin_address +
+                                     "\"");
+  }
+  ProxyTarget t;
+  t.display = p.proxy;
+  t.admin = *admin;
+  // sidecar~<podIP>~<pod>.<ns>~<ns>.svc.cluster.local
+  size_t first = p.node_id.find('~');
+  size_t second = first == std::string::npos ? first : p.node_id.find('~', first + 1);
+  if (second != std::string::npos) {
+    if (auto ip = network::IpAddress::parse(p.node_id.substr(first + 1, second - first - 1));
+        ip.ok()) {
+      t.pod_ip = *ip;
+    }
+  }
+  if (lab_ != nullptr) {
+    if (auto state = lab::readLabState(*lab_); state.ok()) {
+      for (const lab::PodRecord& pod : state->pods) {
+        if (pod.name + "." + pod.ns != p.proxy) continue;
+        t.netns = pod.netns;
+        t.hosts_file = lab::podEtcFile(pod.netns, "hosts");
+        if (auto ip = network::IpAddress::parse(pod.ip); ip.ok()) t.pod_ip = *ip;
+      }
+    }
+  }
+  return t;
+}
+
+StatusOr<ProxyTarget> FallbackProxyLocator::locate(const std::string& pod_ref) {
+  std::string reasons;
+  StatusCode code = StatusCode::kNotFound;
+  for (const auto& locator : locators_) {
+    auto t = locator->locate(pod_ref);
+    if (t.ok()) return t;
+    reasons += (reasons.empty() ? "" : "; ") + t.status().message();
+    if (t.status().code() != StatusCode::kNotFound) code = t.status().code();
+  }
+  return Status(code, "cannot find pod " + pod_ref + ": " + reasons);
 }
 
 StatusOr<ProxyTarget> adminTarget(const std::string& host_port) {

@@ -8,8 +8,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
+#include "ctl/pilot_client.h"
 #include "lab/lab.h"
 #include "network/address.h"
 
@@ -24,10 +26,9 @@ struct ProxyTarget {
   std::string hosts_file;  // the pod's /etc/hosts as its processes see it; "" if unknown
 };
 
-// Who knows where proxies are. The lab knows its pods today; pilot will know
-// every connected proxy (its /debug/adsz records each node's admin address
-// from node metadata): a PilotProxyLocator then slots in beside the lab's,
-// tried first, with nothing else changing.
+// Who knows where proxies are: pilot knows every connected proxy (its
+// /debug/adsz records each node's admin address from node metadata), the lab
+// knows its pods. FallbackProxyLocator asks pilot first, then the lab.
 class ProxyLocator {
  public:
   virtual ~ProxyLocator() = default;
@@ -43,6 +44,34 @@ class LabProxyLocator final : public ProxyLocator {
 
  private:
   lab::LabOptions options_;
+};
+
+// Proxies connected to pilot, by /debug/adsz: the admin address a proxy
+// reports (node metadata ADMIN_ADDRESS) and its pod IP (the node id). A lab
+// pod's admin listens inside the pod's network namespace, so when the lab
+// (`lab`, may be null) has the pod, its namespace and hosts file come from
+// the lab's record; otherwise the address is reached from this namespace.
+class PilotProxyLocator final : public ProxyLocator {
+ public:
+  PilotProxyLocator(PilotClient pilot, const lab::LabOptions* lab)
+      : pilot_(std::move(pilot)), lab_(lab) {}
+  StatusOr<ProxyTarget> locate(const std::string& pod_ref) override;
+
+ private:
+  PilotClient pilot_;
+  const lab::LabOptions* lab_;
+};
+
+// Tries each locator in order; the first answer wins. When all fail the
+// error lists every locator's reason.
+class FallbackProxyLocator final : public ProxyLocator {
+ public:
+  explicit FallbackProxyLocator(std::vector<std::unique_ptr<ProxyLocator>> locators)
+      : locators_(std::move(locators)) {}
+  StatusOr<ProxyTarget> locate(const std::string& pod_ref) override;
+
+ private:
+  std::vector<std::unique_ptr<ProxyLocator>> locators_;
 };
 
 // --admin HOST:PORT: a proxy reached directly, in this namespace.
