@@ -229,25 +229,31 @@ pod_ip() {
   printf '%s\n' "$ip"
 }
 
+# The lab's namespaces: its hub and one per pod of the lab file.
+lab_netns() {
+  local p
+  printf '%s\n' "$LAB"
+  for p in "${ALL_PODS[@]}"; do printf '%s\n' "$LAB-$p"; done
+}
+
 lab_exists() {
   [[ -e $STATE_ROOT/$LAB ]] && return 0
-  ip netns list 2>/dev/null | awk '{print $1}' | grep -Eq "^${LAB}(-|\$)"
+  local have
+  have=$(ip netns list 2>/dev/null | awk '{print $1}')
+  grep -Fxq -f <(lab_netns) <<<"$have"
 }
 
 # What the lab leaves behind if `down` missed something: its namespaces, its
 # /etc/netns entries, its state directory.
 leftovers() {
-  local left=()
+  local left=() have ns
   [[ -e $STATE_ROOT/$LAB ]] && left+=("$STATE_ROOT/$LAB")
-  local ns
-  while read -r ns _; do
-    [[ $ns == "$LAB" || $ns == "$LAB"-* ]] && left+=("netns $ns")
-  done < <(ip netns list 2>/dev/null)
-  local d
-  for d in /etc/netns/"$LAB" /etc/netns/"$LAB"-*; do
-    [[ -e $d ]] && left+=("$d")
-  done
-  printf '%s\n' "${left[@]}"
+  have=$(ip netns list 2>/dev/null | awk '{print $1}')
+  while read -r ns; do
+    grep -Fxq -- "$ns" <<<"$have" && left+=("netns $ns")
+    [[ -e /etc/netns/$ns ]] && left+=("/etc/netns/$ns")
+  done < <(lab_netns)
+  ((${#left[@]} == 0)) || printf '%s\n' "${left[@]}"
 }
 
 lab_down() {
@@ -312,7 +318,7 @@ build() {
     BUILD_DIR=$REMORA_BUILD_DIR
   else
     BUILD_DIR=build/release
-    printf '%s$ scripts/setup.sh release%s  (the first build takes a while; log: %s)\n' "$CYAN" "$RESET" "$WORK/setup.log"
+    printf '%s$ scripts/setup.sh release%s  (the first build takes a while)\n' "$CYAN" "$RESET"
     if ! scripts/setup.sh release >"$WORK/setup.log" 2>&1; then
       tail -n 30 "$WORK/setup.log" >&2
       fail "scripts/setup.sh release failed (the end of its log is above)"
