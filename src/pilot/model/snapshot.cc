@@ -79,7 +79,9 @@ void MeshSnapshot::index() {
     switch (o.kind) {
       case ObjectKind::kPod: {
         const auto& pod = std::get<K8sPod>(o.value);
-        pods_[pod.meta.name + "." + pod.meta.namespace_] = &pod;
+        std::string id = pod.meta.name + "." + pod.meta.namespace_;
+        pod_object_hashes_[id] = o.content_hash;
+        pods_[std::move(id)] = &pod;
         continue;
       }
       case ObjectKind::kEndpoints: {
@@ -448,13 +450,33 @@ SnapshotChanges compareSnapshots(const MeshSnapshot& before, const MeshSnapshot&
     const Service* b = after.findService(f);
     if (!a || !b || a->endpoints_hash != b->endpoints_hash) c.endpoint_services.push_back(f);
   }
-  std::set<std::string> ids;
-  for (const auto& id : before.proxyIds())
-    ids.insert(id);
-  for (const auto& id : after.proxyIds())
-    ids.insert(id);
-  for (const auto& id : ids) {
-    if (before.proxyHash(id) != after.proxyHash(id)) c.changed_proxies.push_back(id);
+  if (c.config_changed) return c;
+  // Services, rules and the mesh config are the same: a proxy's own config
+  // changes only with its pod's document. Both maps are sorted by id, and
+  // so is the result.
+  const auto& a = before.podObjectHashes();
+  const auto& b = after.podObjectHashes();
+  auto consider = [&](const std::string& id) {
+    auto ip = [&](const MeshSnapshot& s) {
+      auto p = s.findProxy(id);
+      return p && !p->ip.empty();
+    };
+    if ((ip(before) || ip(after)) && before.proxyHash(id) != after.proxyHash(id)) {
+      c.changed_proxies.push_back(id);
+    }
+  };
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() || j != b.end()) {
+    if (j == b.end() || (i != a.end() && i->first < j->first)) {
+      consider((i++)->first);
+    } else if (i == a.end() || j->first < i->first) {
+      consider((j++)->first);
+    } else {
+      if (i->second != j->second) consider(i->first);
+      ++i;
+      ++j;
+    }
   }
   return c;
 }

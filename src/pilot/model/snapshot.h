@@ -122,6 +122,11 @@ class MeshSnapshot {
   uint64_t configHash() const { return config_hash_; }
   // Hash of a proxy's own identity and inbound side; 0 when unknown.
   uint64_t proxyHash(std::string_view pod_dot_namespace) const;
+  // "pod.ns" -> hash of the Pod object's document: a pod whose document did
+  // not change has the same proxy config when nothing else did.
+  const std::map<std::string, uint64_t, std::less<>>& podObjectHashes() const {
+    return pod_object_hashes_;
+  }
 
  private:
   MeshSnapshot() = default;
@@ -148,6 +153,7 @@ class MeshSnapshot {
   std::vector<Service> services_;
   std::map<std::string, size_t, std::less<>> service_by_fqdn_;
   std::map<std::string, const K8sPod*, std::less<>> pods_;  // "pod.ns"
+  std::map<std::string, uint64_t, std::less<>> pod_object_hashes_;
   // "ns\0key=value" -> pods in that namespace with that label, in pods_ order:
   // selectors look up their first label instead of scanning every pod.
   std::map<std::string, std::vector<std::pair<const std::string*, const K8sPod*>>, std::less<>>
@@ -167,7 +173,10 @@ class MeshSnapshot {
 // possible: when config_changed is false, only EDS for clusters of
 // `endpoint_services` needs pushing (to the proxies subscribed to them), plus
 // a full push to `changed_proxies` (pods that appeared, vanished, moved or
-// were relabelled, since their inbound listeners depend on that).
+// were relabelled, since their inbound listeners depend on that). With
+// `config_changed` every proxy gets a full push and `changed_proxies` is
+// left empty; otherwise only pods whose documents changed are examined, so
+// the comparison costs what changed, not the mesh.
 struct SnapshotChanges {
   bool config_changed = true;
   std::vector<std::string> endpoint_services;  // FQDNs whose instances changed

@@ -339,7 +339,25 @@ TEST(PilotSnapshot, EndpointOnlyChangesAreToldApartFromConfigChanges) {
 
   auto rule = build(kRatings + dr("ratings", "default", "ratings", "v2") +
                     pod("r1", "default", "10.244.0.2", "{app: ratings, version: v1}"));
-  EXPECT_TRUE(compareSnapshots(*before, *rule).config_changed);
+  c = compareSnapshots(*before, *rule);
+  EXPECT_TRUE(c.config_changed);
+  EXPECT_TRUE(c.changed_proxies.empty());  // every proxy gets a full push anyway
+}
+
+TEST(PilotSnapshot, OnlyPodsWhoseDocumentsChangedAreChangedProxies) {
+  const std::string base = kRatings + dr("ratings", "default", "ratings", "v1");
+  const std::string r2 = pod("r2", "default", "10.244.0.4", "{app: ratings, version: v1}");
+  auto before =
+      build(base + pod("r1", "default", "10.244.0.2", "{app: ratings, version: v1}") + r2);
+  // r1 relabelled (leaves subset v1), r3 appears, r2 untouched.
+  auto after = build(base + pod("r1", "default", "10.244.0.2", "{app: ratings, version: v2}") + r2 +
+                     pod("r3", "default", "10.244.0.5", "{app: ratings, version: v1}"));
+  SnapshotChanges c = compareSnapshots(*before, *after);
+  EXPECT_FALSE(c.config_changed);
+  EXPECT_EQ(c.changed_proxies, (std::vector<std::string>{"r1.default", "r3.default"}));
+  // r3 goes again.
+  c = compareSnapshots(*after, *before);
+  EXPECT_EQ(c.changed_proxies, (std::vector<std::string>{"r1.default", "r3.default"}));
 }
 
 }  // namespace
