@@ -325,6 +325,7 @@ TEST_F(PilotLabTest, SubsetRouteWithoutDestinationRuleIs503NcThenTheRuleSendsAll
   auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - applied);
   EXPECT_TRUE(v1) << "no answer from v1 within 1 s of applying the DestinationRule";
   EXPECT_LE(took.count(), 1000);
+  RecordProperty("destination_rule_to_v1_ms", static_cast<int>(took.count()));
   counts = reviewsVersions(30);
   EXPECT_EQ(counts["v1"], 30) << ::testing::PrintToString(counts);
   EXPECT_GE(proxyStat(kProductpage,
@@ -340,6 +341,7 @@ TEST_F(PilotLabTest, WeightedSplit8020Over1000Requests) {
   ctl::JsonValue vs = apply(kSplit8020);
   expectSynced(std::stoll(vs.find("version")->text()));
   auto counts = reviewsVersions(1000);
+  RecordProperty("v1_of_1000", counts["v1"]);
   EXPECT_EQ(counts["v1"] + counts["v3"], 1000) << ::testing::PrintToString(counts);
   // Each request picks a cluster independently with P(v1) = 0.8, so the v1
   // count is Binomial(1000, 0.8): mean 800, standard deviation 12.6. +/- 63
@@ -368,7 +370,11 @@ spec:
   upBookinfo(extra);
   if (IsSkipped() || HasFatalFailure()) return;
   expectSynced();
-  EXPECT_EQ(reviewsVersions(40)["v1-extra"], 10);  // round robin over four
+  // Round robin over four endpoints, two workers (see above): 10 +/- 2.
+  auto extra_share = [&] { return reviewsVersions(40)["v1-extra"]; };
+  int share = extra_share();
+  EXPECT_GE(share, 8);
+  EXPECT_LE(share, 12);
 
   auto pushes = [&] {
     std::map<std::string, int64_t> m;
@@ -380,6 +386,8 @@ spec:
   };
   auto expectEdsOnly = [&](const std::map<std::string, int64_t>& before,
                            const std::map<std::string, int64_t>& after) {
+    for (const auto& [name, value] : before)
+      EXPECT_GE(value, 0) << name << " is not in pilot's /metrics";
     for (const char* t : {"cds", "lds", "rds", "full"})
       EXPECT_EQ(after.at(t), before.at(t)) << t;
     // One EDS response to each of the six proxies (all watch reviews).
@@ -418,7 +426,9 @@ spec:
   ctl::JsonValue added = apply(lab::podObjectYaml(pod));
   expectSynced(std::stoll(added.find("version")->text()));
   expectEdsOnly(before, pushes());
-  EXPECT_EQ(reviewsVersions(40)["v1-extra"], 10);
+  share = extra_share();
+  EXPECT_GE(share, 8);
+  EXPECT_LE(share, 12);
 }
 
 TEST_F(PilotLabTest, KillingPilotLeavesTrafficFlowingAndARestartResyncs) {
