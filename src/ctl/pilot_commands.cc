@@ -331,7 +331,8 @@ void addObjectCommands(CommandLine& cli) {
     CLI::App* sub = cli.root().add_subcommand(v.name, v.help);
     sub->add_option("-f,--filename", flags->files,
                     "A YAML file, a folder of them, or - for standard input (repeatable)")
-        ->required();
+        ->required()
+        ->allow_extra_args(false);
     addPilotOptions(sub, flags->pilot);
     Verb verb = v.verb;
     sub->callback(
@@ -342,7 +343,8 @@ void addObjectCommands(CommandLine& cli) {
   CLI::App* d = cli.root().add_subcommand(
       "delete",
       "Delete the objects a YAML file names (or KIND NAME...) through pilot's config API");
-  d->add_option("-f,--filename", del->write.files, "A YAML file, a folder of them, or -");
+  d->add_option("-f,--filename", del->write.files, "A YAML file, a folder of them, or -")
+      ->allow_extra_args(false);
   d->add_option("args", del->args, "KIND NAME... instead of -f (e.g. vs reviews)");
   d->add_option("-n,--namespace", del->namespace_, "The namespace of KIND NAME...")
       ->capture_default_str();

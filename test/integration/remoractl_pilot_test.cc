@@ -366,6 +366,43 @@ TEST_F(RemoractlPilotTest, GetServicesAndPods) {
   EXPECT_NE(r.err.find("pilot at 127.0.0.1:1 ($REMORA_PILOT)"), std::string::npos) << r.err;
 }
 
+TEST_F(RemoractlPilotTest, FoldersAndArgumentErrors) {
+  // -f DIR: each file is its own request; a refused one does not stop the rest.
+  std::string folder = dir_ + "/rules";
+  fs::create_directory(folder);
+  std::ofstream(folder + "/a-split.yaml") << kBadSplit;
+  std::ofstream(folder + "/b-dr.yaml") << kSeedDestinationRule;
+  std::ofstream(folder + "/notes.txt") << "not yaml";
+  Result r = remoractl({"apply", "-f", folder});
+  EXPECT_RUN(r, 1);
+  EXPECT_EQ(r.out, "destinationrule.networking.istio.io/ratings created\n");
+  EXPECT_NE(r.err.find("remoractl: " + folder + "/a-split.yaml:10: document 0: "),
+            std::string::npos)
+      << r.err;
+
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case usage[] = {
+      {{"get", "vs", "-o", "wide"}, "-o/--output: \"wide\" is not one of yaml, json"},
+      {{"delete"}, "give -f FILE|-, or KIND NAME..."},
+      {{"delete", "-f", "x.yaml", "vs", "reviews"}, "give either -f or KIND NAME..., not both"},
+      {{"apply", "-f", dir_ + "/missing.yaml"}, "-f " + dir_ + "/missing.yaml: "},
+      {{"apply"}, "--filename is required"},
+  };
+  for (const Case& c : usage) {
+    r = remoractl(c.args);
+    EXPECT_RUN(r, 2);
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args[0] << ": " << r.err;
+  }
+  r = remoractl({"get", "svc", "--pilot", "localhost:15014"}, "", false);
+  EXPECT_RUN(r, 2);
+  EXPECT_NE(r.err.find("--pilot: \"localhost:15014\" is not HOST:PORT with an IP"),
+            std::string::npos)
+      << r.err;
+}
+
 // A sidecar as pilot sees it: one ADS stream, answered request by request.
 class FakeProxy {
  public:
