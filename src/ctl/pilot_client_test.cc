@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "ctl/ctl_test_util.h"
+#include "ctl/json_value.h"
 #include "ctl/proxy_source.h"
 #include "lab/state.h"
 
@@ -203,6 +204,21 @@ TEST_F(FindPilotTest, PilotProxyLocatorUsesAdminAddressAndTheLabsNamespace) {
   auto missing = locator.locate("ratings-v1");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+
+  // A proxy that reconnected shows twice for a moment: the newest stream
+  // counts, whatever its connection id.
+  auto twice = JsonValue::parse(readTestdata("pilot_two_proxies.syncz.json"));
+  ASSERT_TRUE(twice.ok());
+  JsonValue& proxies = *twice->find("proxies");
+  JsonValue newer = proxies.items()[1];
+  *newer.find("connectionId") = JsonValue::string("reviews-v1-76474f6fb7-pmglr.default-0");
+  *newer.find("connectedAt") = JsonValue::string("2030-01-01T00:00:00.000Z");
+  *newer.find("adminAddress") = JsonValue::string("127.0.0.1:2");
+  proxies.push(std::move(newer));
+  pilot.setSyncz(writeJson(*twice, 0));
+  t = locator.locate("reviews-v1-76474f6fb7-pmglr");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->admin.toString(), "127.0.0.1:2");
 
   // A proxy that reports no admin address cannot be inspected.
   std::string syncz = readTestdata("pilot_two_proxies.syncz.json");

@@ -1,5 +1,7 @@
 #include "ctl/proxy_source.h"
 
+#include <algorithm>
+
 #include "ctl/proxy_status.h"
 #include "init/command.h"
 #include "lab/http_client.h"
@@ -49,8 +51,11 @@ StatusOr<ProxyTarget> PilotProxyLocator::locate(const std::string& pod_ref) {
   if (!sync.ok()) return sync.status().withPrefix("pilot at " + pilot_.target().describe());
   auto streams = findProxyStatus(*sync, pod_ref);
   if (!streams.ok()) return streams.status().withPrefix("pilot at " + pilot_.target().describe());
-  // The newest stream: a proxy that reconnected shows twice for a moment.
-  const ProxySync& p = *streams->back();
+  // The newest stream: a proxy that reconnected shows twice for a moment
+  // (RFC 3339 times in UTC order as strings do).
+  const ProxySync& p = **std::max_element(
+      streams->begin(), streams->end(),
+      [](const ProxySync* a, const ProxySync* b) { return a->connected_at < b->connected_at; });
   if (p.admin_address.empty()) {
     return failedPreconditionError("proxy " + p.proxy + " is connected to pilot but reports no " +
                                    "admin address (node metadata ADMIN_ADDRESS)");
