@@ -9,6 +9,7 @@
 
 #include <gmock/gmock.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -506,6 +507,24 @@ TEST_F(PilotLabTest, BadVirtualServiceIsRefusedAndTheOldRoutingStays) {
   EXPECT_THAT(stored->body, ::testing::Not(HasSubstr("weight")));
   auto counts = reviewsVersions(20);
   EXPECT_EQ(counts["v1"], 20) << ::testing::PrintToString(counts);
+}
+
+TEST_F(PilotLabTest, AnObjectPilotRefusesFailsUpWithItsLineAndLeavesNothing) {
+  std::string yaml = readSource("examples/bookinfo/lab/bookinfo.yaml");
+  int line = static_cast<int>(std::count(yaml.begin(), yaml.end(), '\n')) + 2;
+  std::string bad = kSplit8020;
+  bad.replace(bad.find("weight: 20"), 10, "weight: 10");
+  Status s = up(yaml + "---\n" + bad);
+  if (skip_) GTEST_SKIP() << "this kernel cannot create a Linux bridge: " << s.message();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.message();
+  EXPECT_THAT(s.message(), HasSubstr("pilot refuses objects of e2e.yaml"));
+  EXPECT_THAT(s.message(), HasSubstr("VirtualService default/reviews: spec.http[0].route: weights "
+                                     "sum to 90, want 100 (e2e.yaml:" +
+                                     std::to_string(line) + ")"));
+  MachineSnapshot after = snapshot();
+  EXPECT_EQ(before_, after) << describeDifference(before_, after);
+  EXPECT_FALSE(lab::readLabState(options()).ok()) << "the state must be gone";
 }
 
 }  // namespace
