@@ -24,7 +24,8 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr const char* kVersion = "remora/0.1.0";
+constexpr const char* kAgentVersion = "0.1.0";
+constexpr const char* kVersion = "remora/0.1.0";  // /server_info
 
 google::protobuf::Timestamp toTimestamp(std::chrono::system_clock::time_point t) {
   return TimeUtil::NanosecondsToTimestamp(
@@ -147,7 +148,7 @@ void Server::startXds() {
   opts.target = ads_settings_->address.toString();
   opts.node = snapshot_->bootstrap().node();
   opts.node.set_user_agent_name("remora");
-  opts.node.set_user_agent_version(kVersion);
+  opts.node.set_user_agent_version(kAgentVersion);
   if (admin_) {
     // How pilot (and remoractl through it) finds this proxy's admin.
     (*opts.node.mutable_metadata()->mutable_fields())["ADMIN_ADDRESS"].set_string_value(
