@@ -392,43 +392,43 @@ Status DynamicResources::applyEndpoints(const std::string& version,
 // ---------------------------------------------------------------------------
 // Warming, subscriptions, snapshots
 
-bool DynamicResources::promoteWarmed(bool deadline_passed_only) {
+namespace {
+
+// Moves the warming entries that are ready, or whose initial fetch timed out
+// (logged as "<what> <name>: <late>"), to `active`. True if any moved.
+template <typename Entry, typename Ready>
+bool promote(std::map<std::string, Entry>& warming, std::map<std::string, Entry>& active,
+             Ready ready, std::string_view what, std::string_view late) {
   const auto now = std::chrono::steady_clock::now();
   bool moved = false;
-  for (auto it = warming_clusters_.begin(); it != warming_clusters_.end();) {
-    bool ready = !deadline_passed_only && endpoints_.count(it->second.eds_name);
-    bool expired = now >= it->second.warm_deadline;
-    if (!ready && !expired) {
+  for (auto it = warming.begin(); it != warming.end();) {
+    bool is_ready = ready(it->second);
+    if (!is_ready && now < it->second.warm_deadline) {
       ++it;
       continue;
     }
-    if (!ready) {
-      REMORA_LOG_WARN(
-          "cds: cluster {}: no endpoints within the initial fetch timeout; "
-          "serving it empty",
-          it->first);
-    }
-    active_clusters_.insert_or_assign(it->first, std::move(it->second));
-    it = warming_clusters_.erase(it);
+    if (!is_ready) REMORA_LOG_WARN("{} {}: {}", what, it->first, late);
+    active.insert_or_assign(it->first, std::move(it->second));
+    it = warming.erase(it);
     moved = true;
   }
-  for (auto it = warming_listeners_.begin(); it != warming_listeners_.end();) {
-    bool ready = !deadline_passed_only && routesReady(*it->second.compiled);
-    bool expired = now >= it->second.warm_deadline;
-    if (!ready && !expired) {
-      ++it;
-      continue;
-    }
-    if (!ready) {
-      REMORA_LOG_WARN(
-          "lds: listener {}: routes missing after the initial fetch timeout; "
-          "serving it (404 until they come)",
-          it->first);
-    }
-    active_listeners_.insert_or_assign(it->first, std::move(it->second));
-    it = warming_listeners_.erase(it);
-    moved = true;
-  }
+  return moved;
+}
+
+}  // namespace
+
+bool DynamicResources::promoteWarmed(bool deadline_passed_only) {
+  bool moved = promote(
+      warming_clusters_, active_clusters_,
+      [&](const ClusterEntry& c) {
+        return !deadline_passed_only && endpoints_.count(c.eds_name) > 0;
+      },
+      "cds: cluster", "no endpoints within the initial fetch timeout; serving it empty");
+  moved |= promote(
+      warming_listeners_, active_listeners_,
+      [&](const ListenerEntry& l) { return !deadline_passed_only && routesReady(*l.compiled); },
+      "lds: listener",
+      "routes missing after the initial fetch timeout; serving it (404 until they come)");
   armWarmingTimer();
   return moved;
 }
