@@ -8,9 +8,14 @@
 // way pilot loads a folder, then times, in milliseconds of this thread's CPU:
 //   - load: YAML parse + validation + MeshSnapshot::build
 //   - cold: LDS, RDS, CDS and EDS for one proxy from a fresh ConfigGenerator
-//     (nothing cached: the first proxy after a change, which also builds the
-//     outbound config its whole namespace shares)
+//     (nothing cached: the first proxy after pilot starts, which also builds
+//     the outbound config its whole namespace shares)
 //   - warm: the same for a second proxy of that namespace
+//   - after VS / after pod: the same first proxy right after one
+//     VirtualService edit (an 80/20 split becomes 70/30) / one pod added to a
+//     service, from a ConfigGenerator built with the one that served the
+//     snapshot before (it had served that proxy and one more of its
+//     namespace); includes building the generator, not the snapshot
 //   - all: a fresh ConfigGenerator producing all four types for every pod
 //     (what a full push to the whole mesh computes)
 // and prints the median of --reps runs. --scaling repeats the timings for
@@ -37,12 +42,14 @@ namespace {
 
 using bench::MeshShape;
 
-ConfigSet makeMesh(const MeshShape& shape) {
+// `edit`: one more file, the object(s) a user changes.
+ConfigSet makeMesh(const MeshShape& shape, const std::string& edit = "") {
   bench::MeshText text = bench::meshText(shape);
   ConfigSet set;
   addConfigText("services.yaml", text.services, &set);
   addConfigText("pods.yaml", text.pods, &set);
   addConfigText("rules.yaml", text.rules, &set);
+  if (!edit.empty()) addConfigText("edit.yaml", edit, &set);
   finishConfigSet(&set);
   return set;
 }
@@ -74,6 +81,8 @@ struct Result {
   double load_ms = 0;
   double cold_ms = 0;
   double warm_ms = 0;
+  double after_vs_ms = 0;
+  double after_pod_ms = 0;
   double all_ms = 0;
   size_t proxies = 0;
   size_t resources_one = 0;
@@ -87,8 +96,46 @@ size_t generateAll(const ConfigGenerator& generator, const ProxyNode& proxy) {
   return n;
 }
 
+// CPU ms for `first` (LDS, RDS, CDS, EDS) from a generator of `after` built
+// with the one that served `before` to `first` and `second`.
+double firstAfterChange(const std::shared_ptr<const MeshSnapshot>& before,
+                        const std::shared_ptr<const MeshSnapshot>& after, const ProxyNode& first,
+                        const ProxyNode& second) {
+  auto previous = std::make_unique<ConfigGenerator>(before);
+  generateAll(*previous, first);
+  generateAll(*previous, second);
+  double start = Clock::now();
+  ConfigGenerator generator(after, previous.get());
+  double t0 = msSince(start);
+  double t[4];
+  for (int i = 0; i < 4; ++i) {
+    double s0 = Clock::now();
+    generator.generate(kAllTypes[i], first);
+    t[i] = msSince(s0);
+  }
+  double ms = msSince(start);
+  if (getenv("BREAKDOWN"))
+    std::fprintf(stderr, "ctor %.2f lds %.2f rds %.2f cds %.2f eds %.2f reused %zu built %zu\n", t0,
+                 t[0], t[1], t[2], t[3], generator.reuseStats().reused,
+                 generator.reuseStats().built);
+  // As in a server: the old generator goes once the new one is in place.
+  previous.reset();
+  return ms;
+}
+
+// --profile-change N: only the "after pod" case, N times (for a profiler).
+int g_profile_change = 0;
+
 Result run(const MeshShape& shape, int reps) {
-  std::vector<double> load, cold, warm, all;
+  std::vector<double> load, cold, warm, after_vs, after_pod, all;
+  // The edited VirtualService is that of the first service without rules
+  // (service `rules`), so that the base mesh is the one measured cold.
+  int edited = std::min(shape.rules, shape.services - 1);
+  std::string rules_before = bench::splitRules(edited, shape, 80);
+  std::string rules_after = bench::splitRules(edited, shape, 70);
+  // The pod added: one more of service 0, at the next free address.
+  std::string new_pod = bench::podYaml(
+      bench::podOf(0, shape.pods_per_service, shape.services * shape.pods_per_service, shape), 1);
   Result r;
   for (int rep = 0; rep < reps; ++rep) {
     double start = Clock::now();
@@ -114,9 +161,25 @@ Result run(const MeshShape& shape, int reps) {
       start = Clock::now();
       r.resources_one = generateAll(generator, first);
       cold.push_back(msSince(start));
+      if (g_profile_change > 0) {
+        auto after = MeshSnapshot::build(makeMesh(shape, new_pod), 2);
+        for (int i = 0; i < g_profile_change; ++i) {
+          start = Clock::now();
+          ConfigGenerator next(after, &generator);
+          generateAll(next, first);
+          after_pod.push_back(msSince(start));
+        }
+        std::printf("after pod %.2f ms\n", median(after_pod));
+        std::exit(0);
+      }
       start = Clock::now();
       generateAll(generator, *second);
       warm.push_back(msSince(start));
+      after_pod.push_back(firstAfterChange(
+          snapshot, MeshSnapshot::build(makeMesh(shape, new_pod), 2), first, *second));
+      after_vs.push_back(firstAfterChange(MeshSnapshot::build(makeMesh(shape, rules_before), 3),
+                                          MeshSnapshot::build(makeMesh(shape, rules_after), 4),
+                                          first, *second));
     }
     {
       start = Clock::now();
@@ -131,14 +194,17 @@ Result run(const MeshShape& shape, int reps) {
   r.load_ms = median(load);
   r.cold_ms = median(cold);
   r.warm_ms = median(warm);
+  r.after_vs_ms = median(after_vs);
+  r.after_pod_ms = median(after_pod);
   r.all_ms = median(all);
   return r;
 }
 
 void print(const MeshShape& shape, const Result& r) {
-  std::printf("%8d %6zu %6d %4d %9.1f %10zu %10.2f %10.3f %10.1f %10.3f\n", shape.services,
-              r.proxies, shape.rules, shape.namespaces, r.load_ms, r.resources_one, r.cold_ms,
-              r.warm_ms, r.all_ms, r.all_ms / static_cast<double>(r.proxies));
+  std::printf("%8d %6zu %6d %4d %9.1f %10zu %10.2f %10.3f %10.2f %10.2f %10.1f %10.3f\n",
+              shape.services, r.proxies, shape.rules, shape.namespaces, r.load_ms, r.resources_one,
+              r.cold_ms, r.warm_ms, r.after_vs_ms, r.after_pod_ms, r.all_ms,
+              r.all_ms / static_cast<double>(r.proxies));
 }
 
 int intArg(const char* value, const char* flag) {
@@ -182,13 +248,16 @@ int main(int argc, char** argv) {
       shape.namespaces = v;
     } else if (flag == "--reps") {
       reps = v;
+    } else if (flag == "--profile-change") {
+      remora::pilot::g_profile_change = v;
     } else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
-  std::printf("%8s %6s %6s %4s %9s %10s %10s %10s %10s %10s\n", "services", "pods", "rules", "ns",
-              "load", "resources", "cold", "warm", "all", "all/proxy");
+  std::printf("%8s %6s %6s %4s %9s %10s %10s %10s %10s %10s %10s %10s\n", "services", "pods",
+              "rules", "ns", "load", "resources", "cold", "warm", "after VS", "after pod", "all",
+              "all/proxy");
   std::vector<MeshShape> shapes;
   if (scaling) {
     for (int div : {8, 4, 2}) {

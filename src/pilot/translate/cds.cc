@@ -98,17 +98,50 @@ ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service
       setStringMetadata("istio", "config", rule_path, c->mutable_metadata());
     }
     out.clusters.emplace_back(c);
-    if (!svc.passthrough) out.eds.push_back({c->name(), &svc, p.port, nullptr, nullptr});
     if (!rule) continue;
     for (const auto& subset : rule->subsets) {
       auto sc = outboundCluster(svc, p.port, subset.name, mesh, alloc);
       applyPolicy(mergeTrafficPolicy(rule->traffic_policy, subset.traffic_policy), sc.get());
       setStringMetadata("istio", "config", rule_path, sc->mutable_metadata());
       out.clusters.emplace_back(sc);
-      if (!svc.passthrough) out.eds.push_back({sc->name(), &svc, p.port, &subset.labels, rule});
     }
   }
+  out.eds = serviceEdsClusters(svc, rule, out.clusters);
   return out;
+}
+
+std::vector<EdsCluster> serviceEdsClusters(const Service& svc, const DestinationRule* rule,
+                                           const ResourceList& clusters) {
+  std::vector<EdsCluster> eds;
+  if (svc.passthrough) return eds;
+  // The order of buildServiceClusters: per port, the whole service, then
+  // each subset.
+  size_t i = 0;
+  for (const auto& p : svc.ports) {
+    if (p.protocol == Protocol::kUdp) continue;
+    eds.push_back({clusters.at(i++).name(), &svc, p.port, nullptr, nullptr});
+    if (!rule) continue;
+    for (const auto& subset : rule->subsets)
+      eds.push_back({clusters.at(i++).name(), &svc, p.port, &subset.labels, rule});
+  }
+  return eds;
+}
+
+std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& svc,
+                                  const DestinationRule* rule, const ResourceReuse& reuse) {
+  std::string inputs = "cds;" + svc.fqdn + ";" + (svc.passthrough ? "p" : "e") +
+                       std::to_string(snapshot.mesh().connect_timeout_ms) + ";";
+  for (const auto& p : svc.ports) {
+    if (p.protocol == Protocol::kUdp) continue;
+    inputs += std::to_string(p.port) + ",";
+  }
+  // The rule's document holds its subsets and policies; its name is in the
+  // clusters' metadata.
+  if (rule) {
+    inputs += ";" + rule->meta.namespace_ + "/" + rule->meta.name + "#" +
+              std::to_string(reuse.objectHash(rule));
+  }
+  return inputs;
 }
 
 ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,

@@ -31,6 +31,14 @@ struct ServiceClusters {
 ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service& service,
                                      const DestinationRule* rule,
                                      const MessageAllocator& alloc = {});
+// The EDS clusters of `clusters`, which buildServiceClusters built for a
+// service and rule with the same inputs (serviceClustersInputs): pointers
+// into this snapshot for clusters that may come from an earlier one.
+std::vector<EdsCluster> serviceEdsClusters(const Service& service, const DestinationRule* rule,
+                                           const ResourceList& clusters);
+// What buildServiceClusters output depends on, as ResourceReuse::get wants it.
+std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& service,
+                                  const DestinationRule* rule, const ResourceReuse& reuse);
 
 // Where buildOutboundClusters gets a service's clusters from: ConfigGenerator
 // hands out the ones it built for another namespace that sees the same rule.

@@ -11,7 +11,19 @@
 
 namespace remora::pilot {
 
+namespace {
+// A resource no generator used for this many snapshots in a row is dropped:
+// its inputs are most likely gone, and it pins its arena. More than one, so
+// that a snapshot replaced before any proxy asked (debounced bursts) does not
+// lose everything.
+constexpr int kKeepIdle = 3;
+}  // namespace
+
 ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot)
+    : ConfigGenerator(std::move(snapshot), nullptr) {}
+
+ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot,
+                                 const ConfigGenerator* previous)
     : snapshot_(std::move(snapshot)),
       alloc_(std::make_shared<google::protobuf::Arena>()),
       virtual_listener_(buildVirtualListeners(*snapshot_, alloc_)),
@@ -26,6 +38,72 @@ ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot)
         uses_source_matches_ |= !m.source_labels.empty();
     }
   }
+  for (const auto& o : snapshot_->config().objects) {
+    if (const auto* vs = std::get_if<VirtualService>(&o.value)) {
+      object_hashes_[vs] = o.content_hash;
+    } else if (const auto* dr = std::get_if<DestinationRule>(&o.value)) {
+      object_hashes_[dr] = o.content_hash;
+    }
+  }
+  if (!previous) return;
+  std::lock_guard<std::mutex> lock(previous->mu_);
+  auto inherit = [](const ReuseTable& built, const ReuseTable& inherited, ReuseTable* to) {
+    to->reserve(built.size() + inherited.size());
+    for (const auto& [key, r] : built)
+      to->emplace(key, Reusable{r.resources, 0, r.index});
+    for (const auto& [key, r] : inherited) {
+      if (r.idle + 1 < kKeepIdle) to->emplace(key, Reusable{r.resources, r.idle + 1, r.index});
+    }
+  };
+  inherit(previous->built_, previous->inherited_, &inherited_);
+  inherit(previous->built_parts_, previous->inherited_parts_, &inherited_parts_);
+}
+
+ResourceReuse::Part ConfigGenerator::findPart(std::string_view inputs) const {
+  ContentKey key = ContentKey::of(inputs);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = built_parts_.find(key);
+    if (it != built_parts_.end()) return {it->second.resources, it->second.index};
+  }
+  auto it = inherited_parts_.find(key);
+  if (it == inherited_parts_.end()) return {};
+  return {it->second.resources, it->second.index};
+}
+
+void ConfigGenerator::keepPart(std::string_view inputs, const Resource& holder, int index) const {
+  auto list = std::make_shared<const ResourceList>(ResourceList{holder});
+  std::lock_guard<std::mutex> lock(mu_);
+  built_parts_.insert_or_assign(ContentKey::of(inputs), Reusable{std::move(list), 0, index});
+}
+
+ResourceList ConfigGenerator::get(std::string_view inputs,
+                                  const std::function<ResourceList()>& build) const {
+  ContentKey key = ContentKey::of(inputs);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = built_.find(key);
+    if (it != built_.end()) return *it->second.resources;
+  }
+  // Built outside the lock; a thread that raced us to it wins, with an equal
+  // result.
+  auto old = inherited_.find(key);
+  bool reused = old != inherited_.end();
+  auto got = reused ? old->second.resources : std::make_shared<const ResourceList>(build());
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = built_.emplace(key, Reusable{std::move(got), 0});
+  if (inserted) ++(reused ? stats_.reused : stats_.built);
+  return *it->second.resources;
+}
+
+uint64_t ConfigGenerator::objectHash(const void* spec) const {
+  auto it = object_hashes_.find(spec);
+  return it == object_hashes_.end() ? 0 : it->second;
+}
+
+ConfigGenerator::ReuseStats ConfigGenerator::reuseStats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
 }
 
 std::string ConfigGenerator::outboundKey(const ProxyNode& proxy) const {
@@ -66,43 +144,97 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   if (existing.valid()) return existing.get();
   // Built outside the lock, so that other namespaces do not wait.
   auto out = std::make_shared<Outbound>();
-  out->listeners = buildOutboundListeners(*snapshot_, proxy, alloc_);
-  out->routes = buildOutboundRouteConfigs(*snapshot_, proxy, alloc_);
-  std::vector<EdsCluster> eds;
-  out->clusters = buildOutboundClusters(
-      *snapshot_, proxy.namespace_, alloc_, &eds,
-      [this](const Service& svc,
-             const DestinationRule* rule) -> std::shared_ptr<const ServiceClusters> {
-        std::pair key{&svc, rule};
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          auto it = service_clusters_.find(key);
-          if (it != service_clusters_.end()) return it->second;
-        }
-        auto built = std::make_shared<const ServiceClusters>(
-            buildServiceClusters(*snapshot_, svc, rule, alloc_));
-        std::lock_guard<std::mutex> lock(mu_);
-        return service_clusters_.emplace(key, std::move(built)).first->second;
-      });
-  out->endpoints.reserve(eds.size());
-  for (const auto& target : eds)
-    out->endpoints.push_back(loadAssignment(target));
+  out->listeners = buildOutboundListeners(*snapshot_, proxy, alloc_, this);
+  out->routes = buildOutboundRouteConfigs(*snapshot_, proxy, alloc_, this);
+  // A service's clusters and their assignments depend only on the service
+  // and the DestinationRule a namespace sees for it, so namespaces seeing the
+  // same rule share them (one entry per service). When no service's inputs
+  // changed, the namespace's sorted lists are taken whole, which saves a
+  // lookup per service and the sorting.
+  std::map<const Service*, std::string> service_inputs;
+  std::string ns_inputs = "cds-ns;";
+  for (const auto& svc : snapshot_->services()) {
+    if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
+    const DestinationRule* rule = snapshot_->destinationRuleFor(svc, proxy.namespace_);
+    std::string inputs = serviceClustersInputs(*snapshot_, svc, rule, *this) + ";eds#" +
+                         std::to_string(svc.endpoints_hash) + ";";
+    for (const auto& p : svc.ports)
+      inputs += std::to_string(p.port) + ",";
+    ns_inputs += inputs;
+    ns_inputs += '\n';
+    service_inputs.emplace(&svc, std::move(inputs));
+  }
+  ResourceList both = get(ns_inputs, [&] {
+    ResourceList endpoints;
+    ResourceList clusters = buildOutboundClusters(
+        *snapshot_, proxy.namespace_, alloc_, nullptr,
+        [&](const Service& svc,
+            const DestinationRule* rule) -> std::shared_ptr<const ServiceClusters> {
+          ResourceList group = get(service_inputs.at(&svc), [&] {
+            ServiceClusters built = buildServiceClusters(*snapshot_, svc, rule, alloc_);
+            ResourceList all = std::move(built.clusters);
+            for (const auto& target : built.eds) {
+              auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
+              buildLoadAssignment(std::string(target.name), target.service, target.port,
+                                  target.subset_labels, cla.get());
+              all.emplace_back(std::move(cla));
+            }
+            return all;
+          });
+          // Clusters first, then one assignment per EDS cluster in the same
+          // order; a passthrough service has none.
+          size_t n_clusters = 0;
+          for (const auto& p : svc.ports) {
+            if (p.protocol != Protocol::kUdp) n_clusters += 1 + (rule ? rule->subsets.size() : 0);
+          }
+          auto sc = std::make_shared<ServiceClusters>();
+          auto split = group.begin() + static_cast<std::ptrdiff_t>(n_clusters);
+          sc->clusters.assign(group.begin(), split);
+          endpoints.insert(endpoints.end(), split, group.end());
+          return sc;
+        });
+    sortByName(&endpoints);
+    clusters.insert(clusters.end(), endpoints.begin(), endpoints.end());
+    return clusters;
+  });
+  // Clusters, then assignments, each sorted by name.
+  auto split = std::find_if(both.begin(), both.end(), [](const Resource& r) {
+    return r.message().GetDescriptor() ==
+           envoy::config::endpoint::v3::ClusterLoadAssignment::descriptor();
+  });
+  out->clusters.assign(both.begin(), split);
+  out->endpoints.assign(split, both.end());
   promise.set_value(out);
   return out;
 }
 
 Resource ConfigGenerator::loadAssignment(const EdsCluster& target) const {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = assignments_.find({target.name, target.rule});
-    if (it != assignments_.end()) return it->second;
+  // The service's backends enter by the hash the snapshot keeps of them (the
+  // one that decides endpoint pushes); the subset by its labels.
+  std::string inputs = "eds;";
+  inputs += target.name;
+  inputs += ';';
+  if (const Service* svc = target.service) {
+    inputs += svc->fqdn + "#" + std::to_string(svc->endpoints_hash) +
+              (svc->passthrough ? ";p" : ";e") + std::to_string(target.port) + ";";
+    for (const auto& p : svc->ports)
+      inputs += std::to_string(p.port) + ",";
   }
-  auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
-  buildLoadAssignment(std::string(target.name), target.service, target.port, target.subset_labels,
-                      cla.get());
-  Resource r(std::move(cla));
-  std::lock_guard<std::mutex> lock(mu_);
-  return assignments_.emplace(std::pair{r.name(), target.rule}, r).first->second;
+  inputs += ';';
+  if (target.subset_labels) {
+    for (const auto& [k, v] : *target.subset_labels)
+      inputs += k + "=" + v + ";";
+  } else {
+    inputs += '*';
+  }
+  return get(inputs,
+             [&]() -> ResourceList {
+               auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
+               buildLoadAssignment(std::string(target.name), target.service, target.port,
+                                   target.subset_labels, cla.get());
+               return {Resource(std::move(cla))};
+             })
+      .front();
 }
 
 Resource ConfigGenerator::loadAssignment(const std::string& cluster_name,

@@ -4,6 +4,12 @@
 // assignments), so serving N proxies costs one outbound build per namespace
 // plus N small inbound builds. Thread-safe: generate() may be called from any
 // thread; caches are filled under a mutex.
+//
+// Reuse across snapshots (like Istio's XdsCache): shared resources are kept
+// by a key of their inputs (ContentKey), and a generator built with the one
+// it replaces takes every resource whose inputs did not change from it, so
+// the first proxy after a change pays for what changed. A reused resource
+// keeps the arena it was built on alive.
 #pragma once
 
 #include <future>
@@ -11,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pilot/model/snapshot.h"
@@ -19,9 +26,13 @@
 
 namespace remora::pilot {
 
-class ConfigGenerator {
+class ConfigGenerator : private ResourceReuse {
  public:
   explicit ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot);
+  // `previous`: the generator of the snapshot this one replaces (null: none).
+  // What it built, or inherited and used lately, is taken over when the
+  // inputs match; `previous` may be destroyed afterwards.
+  ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot, const ConfigGenerator* previous);
 
   const MeshSnapshot& snapshot() const { return *snapshot_; }
 
@@ -41,7 +52,24 @@ class ConfigGenerator {
   // after an endpoints-only change (SnapshotChanges::endpoint_services).
   std::vector<std::string> proxiesSeeing(const std::string& fqdn) const;
 
+  // Shared resource groups (a route config, a listener, a service's
+  // clusters and their assignments, an assignment) taken from the previous generator, and built
+  // here, so far.
+  struct ReuseStats {
+    size_t reused = 0;
+    size_t built = 0;
+  };
+  ReuseStats reuseStats() const;
+
  private:
+  // ResourceReuse, for the builders.
+  ResourceList get(std::string_view inputs,
+                   const std::function<ResourceList()>& build) const override;
+  uint64_t objectHash(const void* spec) const override;
+  Part findPart(std::string_view inputs) const override;
+  void keepPart(std::string_view inputs, const Resource& holder, int index) const override;
+  std::string proxyKey(const ProxyNode& proxy) const override { return outboundKey(proxy); }
+
   // What all proxies of a namespace share (plus their labels, when some
   // VirtualService matches on sourceLabels). Built once, on first use.
   struct Outbound {
@@ -59,8 +87,17 @@ class ConfigGenerator {
                           const std::string& proxy_namespace) const;
   Resource loadAssignment(const EdsCluster& target) const;
 
+  struct Reusable {
+    // Shared: a new generator copies the whole table of the previous one.
+    std::shared_ptr<const ResourceList> resources;
+    int idle = 0;   // snapshots since a generator last used it
+    int index = 0;  // for parts: which one inside `resources`' only entry
+  };
+  using ReuseTable = std::unordered_map<ContentKey, Reusable, ContentKeyHash>;
+
   std::shared_ptr<const MeshSnapshot> snapshot_;
-  // Everything the generator caches lives on one arena, freed with it.
+  // What the generator builds lives on one arena, freed when neither it nor
+  // a later generator that took resources from it is left.
   MessageAllocator alloc_;
   bool uses_source_matches_ = false;
   ResourceList virtual_listener_;
@@ -69,15 +106,16 @@ class ConfigGenerator {
   // By namespace (+labels). A future, so that a second thread asking for a
   // namespace being built waits for it instead of building it again.
   mutable std::map<std::string, std::shared_future<std::shared_ptr<const Outbound>>> outbound_;
-  // By cluster name (viewing the assignment's own name) and the
-  // DestinationRule that chose its subset labels: namespaces that see the
-  // same rule share the assignment.
-  mutable std::map<std::pair<std::string_view, const DestinationRule*>, Resource> assignments_;
-  // A service's clusters depend only on the DestinationRule a namespace
-  // sees for it, so namespaces seeing the same rule share them.
-  mutable std::map<std::pair<const Service*, const DestinationRule*>,
-                   std::shared_ptr<const ServiceClusters>>
-      service_clusters_;
+  // VirtualService and DestinationRule specs -> their document's hash.
+  std::unordered_map<const void*, uint64_t> object_hashes_;
+  // From the previous generator; not changed after construction.
+  ReuseTable inherited_;
+  // What this generator built or took (under mu_): what the next one inherits.
+  mutable ReuseTable built_;
+  // The same for parts (findPart/keepPart).
+  ReuseTable inherited_parts_;
+  mutable ReuseTable built_parts_;
+  mutable ReuseStats stats_;
 };
 
 }  // namespace remora::pilot

@@ -152,8 +152,19 @@ ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode
 }
 
 ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                    const MessageAllocator& alloc) {
+                                    const MessageAllocator& alloc, const ResourceReuse* reuse) {
   ResourceList out;
+  // Listeners are built after all inputs are known: when none changed, the
+  // namespace's sorted list is taken whole.
+  std::vector<std::pair<std::string, std::function<ResourceList()>>> todo;
+  auto add = [&](std::string inputs, std::function<ResourceList()> build) {
+    if (!reuse) {
+      ResourceList got = build();
+      out.insert(out.end(), got.begin(), got.end());
+      return;
+    }
+    todo.emplace_back(std::move(inputs), std::move(build));
+  };
   std::set<std::string> names;
   std::set<uint32_t> http_ports;
   for (const auto& svc : snapshot.services()) {
@@ -163,11 +174,13 @@ ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNod
     }
   }
   for (uint32_t port : http_ports) {
-    auto l = newListener("0.0.0.0", port, envoy::config::core::v3::OUTBOUND, alloc);
-    makeRdsHcmFilter("outbound_" + l->name(), std::to_string(port),
-                     l->add_filter_chains()->add_filters());
-    names.insert(l->name());
-    out.emplace_back(l);
+    names.insert(listenerName("0.0.0.0", port));
+    add("lds-http;" + std::to_string(port), [&alloc, port]() -> ResourceList {
+      auto l = newListener("0.0.0.0", port, envoy::config::core::v3::OUTBOUND, alloc);
+      makeRdsHcmFilter("outbound_" + l->name(), std::to_string(port),
+                       l->add_filter_chains()->add_filters());
+      return {Resource(l)};
+    });
   }
   for (const auto& svc : snapshot.services()) {
     if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
@@ -180,11 +193,37 @@ ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNod
       for (const auto& ip : ips) {
         std::string name = listenerName(ip, p.port);
         if (!names.insert(name).second) continue;
-        auto l = newListener(ip, p.port, envoy::config::core::v3::OUTBOUND, alloc);
-        makeOutboundTcpFilter(snapshot, proxy, svc, p.port, l->add_filter_chains()->add_filters());
-        out.emplace_back(l);
+        // By value: with `reuse` it runs after the loop.
+        auto build = [&snapshot, &proxy, &alloc, &svc, ip, port = p.port]() -> ResourceList {
+          auto l = newListener(ip, port, envoy::config::core::v3::OUTBOUND, alloc);
+          makeOutboundTcpFilter(snapshot, proxy, svc, port, l->add_filter_chains()->add_filters());
+          return {Resource(l)};
+        };
+        if (!reuse) {
+          add({}, std::move(build));
+          continue;
+        }
+        // The tcp_proxy depends on the service's rule as this proxy sees it.
+        std::string inputs = "lds-tcp;" + reuse->proxyKey(proxy) + ";" + name + ";" + svc.fqdn +
+                             ";" + std::to_string(p.port) + ";";
+        appendVirtualServiceInputs(snapshot, snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_),
+                                   *reuse, &inputs);
+        add(std::move(inputs), std::move(build));
       }
     }
+  }
+  if (reuse) {
+    std::string all = "lds-ns;";
+    for (const auto& [inputs, build] : todo)
+      all += inputs + "\n";
+    return reuse->get(all, [&] {
+      for (const auto& [inputs, build] : todo) {
+        ResourceList got = reuse->get(inputs, build);
+        out.insert(out.end(), got.begin(), got.end());
+      }
+      sortByName(&out);
+      return out;
+    });
   }
   sortByName(&out);
   return out;

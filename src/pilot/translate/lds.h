@@ -16,8 +16,10 @@ ResourceList buildVirtualListeners(const MeshSnapshot& snapshot,
                                    const MessageAllocator& alloc = {});
 ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy);
 // Depends on the proxy only through its namespace and labels (VirtualService
-// source matches), so ConfigGenerator caches it per namespace.
+// source matches), so ConfigGenerator caches it per namespace. With `reuse`,
+// each listener whose inputs match one already built is taken from there.
 ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                    const MessageAllocator& alloc = {});
+                                    const MessageAllocator& alloc = {},
+                                    const ResourceReuse* reuse = nullptr);
 
 }  // namespace remora::pilot

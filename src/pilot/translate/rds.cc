@@ -269,8 +269,116 @@ void buildRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Ser
 
 }  // namespace
 
+namespace {
+
+// `vh_inputs` (with `reuse`): per service, what its virtual host is made of;
+// a virtual host built from the same inputs before is copied (when none of
+// its domains is taken by an earlier one), and the complete ones built here
+// are offered for the next time (`kept`: their inputs and index).
+RouteConfiguration* buildOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                                             uint32_t port,
+                                             const std::vector<const Service*>& services,
+                                             RouteConfiguration* rc,
+                                             const ResourceReuse* reuse = nullptr,
+                                             const std::vector<std::string>* vh_inputs = nullptr,
+                                             std::vector<std::pair<size_t, int>>* kept = nullptr) {
+  const MeshConfig& mesh = snapshot.mesh();
+  rc->set_name(std::to_string(port));
+  rc->mutable_validate_clusters()->set_value(false);
+  // Views of the domains already in `rc` (their strings stay put).
+  std::unordered_set<std::string_view> used_domains;
+  for (size_t i = 0; i < services.size(); ++i) {
+    const Service* svc = services[i];
+    if (reuse) {
+      ResourceReuse::Part part = reuse->findPart((*vh_inputs)[i]);
+      if (part.holder) {
+        const auto& old = static_cast<const RouteConfiguration&>(part.holder->front().message())
+                              .virtual_hosts(part.index);
+        bool free = true;
+        for (const auto& d : old.domains())
+          free = free && !used_domains.count(d);
+        if (free) {
+          VirtualHost* vh = rc->add_virtual_hosts();
+          vh->CopyFrom(old);
+          for (const auto& d : vh->domains())
+            used_domains.insert(d);
+          kept->emplace_back(i, rc->virtual_hosts_size() - 1);
+          continue;
+        }
+      }
+    }
+    VirtualHost* vh = rc->add_virtual_hosts();
+    vh->set_name(hostPort(svc->fqdn, port));
+    // Envoy refuses a route config in which one domain appears twice; the
+    // first (FQDN-ordered) virtual host keeps it.
+    bool complete = true;
+    for (auto& d :
+         virtualHostDomains(svc->fqdn, port, svc->vips, proxy.namespace_, mesh.domain_suffix)) {
+      if (used_domains.count(d)) {
+        complete = false;
+        continue;
+      }
+      vh->add_domains(std::move(d));
+      used_domains.insert(vh->domains(vh->domains_size() - 1));
+    }
+    if (vh->domains_size() == 0) {
+      rc->mutable_virtual_hosts()->RemoveLast();
+      continue;
+    }
+    buildRoutes(snapshot, proxy, *svc, port, vh);
+    if (reuse && complete) kept->emplace_back(i, rc->virtual_hosts_size() - 1);
+  }
+  VirtualHost* catch_all = rc->add_virtual_hosts();
+  catch_all->add_domains("*");
+  Route* r = catch_all->add_routes();
+  r->mutable_match()->set_prefix("/");
+  if (mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny) {
+    catch_all->set_name("allow_any");
+    r->set_name("allow_any");
+    r->mutable_route()->set_cluster(kPassthroughCluster);
+    setDurationMs(0, r->mutable_route()->mutable_timeout());
+    setDurationMs(0, r->mutable_route()->mutable_max_grpc_timeout());
+  } else {
+    catch_all->set_name("block_all");
+    r->set_name("block_all");
+    r->mutable_direct_response()->set_status(502);
+  }
+  return rc;
+}
+
+}  // namespace
+
+void appendVirtualServiceInputs(const MeshSnapshot& snapshot, const ResolvedVirtualService* rvs,
+                                const ResourceReuse& reuse, std::string* out) {
+  if (!rvs) {
+    *out += "-;";
+    return;
+  }
+  *out += rvs->ref;
+  *out += '#';
+  *out += std::to_string(reuse.objectHash(rvs->spec));
+  const std::string& ns = rvs->spec->meta.namespace_;
+  auto destination = [&](const Destination& d) {
+    std::string host = snapshot.resolveHost(d.host, ns);
+    const Service* svc = snapshot.findService(host);
+    *out += '>';
+    *out += host;
+    *out += '|';
+    *out += std::to_string(svc && svc->ports.size() == 1 ? svc->ports.front().port : 0);
+  };
+  for (const auto& rule : rvs->spec->http) {
+    for (const auto& d : rule.route)
+      destination(d.destination);
+  }
+  for (const auto& rule : rvs->spec->tcp) {
+    for (const auto& d : rule.route)
+      destination(d.destination);
+  }
+  *out += ';';
+}
+
 ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                       const MessageAllocator& alloc) {
+                                       const MessageAllocator& alloc, const ResourceReuse* reuse) {
   // port -> services with an HTTP port there, in FQDN order (services() is sorted).
   std::map<uint32_t, std::vector<const Service*>> by_port;
   for (const auto& svc : snapshot.services()) {
@@ -282,44 +390,43 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
   const MeshConfig& mesh = snapshot.mesh();
   ResourceList out;
   for (const auto& [port, services] : by_port) {
-    auto rc = alloc.make<RouteConfiguration>();
-    rc->set_name(std::to_string(port));
-    rc->mutable_validate_clusters()->set_value(false);
-    // Views of the domains already in `rc` (their strings stay put).
-    std::unordered_set<std::string_view> used_domains;
+    if (!reuse) {
+      auto rc = alloc.make<RouteConfiguration>();
+      buildOutboundRouteConfig(snapshot, proxy, port, services, rc.get());
+      out.emplace_back(rc);
+      continue;
+    }
+    // Everything the route config is made of: which services (with their
+    // names and addresses, for domains) and the rules each one's routes come
+    // from, as seen from this proxy.
+    std::string head = "rds;" + reuse->proxyKey(proxy) + ";" + std::to_string(port) + ";" +
+                       mesh.domain_suffix + ";" +
+                       std::to_string(static_cast<int>(mesh.outbound_policy)) + ";";
+    std::vector<std::string> vh_inputs;
+    vh_inputs.reserve(services.size());
+    std::string inputs = head;
     for (const Service* svc : services) {
-      VirtualHost* vh = rc->add_virtual_hosts();
-      vh->set_name(hostPort(svc->fqdn, port));
-      // Envoy refuses a route config in which one domain appears twice; the
-      // first (FQDN-ordered) virtual host keeps it.
-      for (auto& d :
-           virtualHostDomains(svc->fqdn, port, svc->vips, proxy.namespace_, mesh.domain_suffix)) {
-        if (used_domains.count(d)) continue;
-        vh->add_domains(std::move(d));
-        used_domains.insert(vh->domains(vh->domains_size() - 1));
+      std::string one = head + svc->fqdn;
+      for (const auto& vip : svc->vips) {
+        one += ',';
+        one += vip;
       }
-      if (vh->domains_size() == 0) {
-        rc->mutable_virtual_hosts()->RemoveLast();
-        continue;
-      }
-      buildRoutes(snapshot, proxy, *svc, port, vh);
+      one += ';';
+      appendVirtualServiceInputs(snapshot, snapshot.virtualServiceFor(svc->fqdn, proxy.namespace_),
+                                 *reuse, &one);
+      inputs.append(one, head.size());
+      vh_inputs.push_back(std::move(one));
     }
-    VirtualHost* catch_all = rc->add_virtual_hosts();
-    catch_all->add_domains("*");
-    Route* r = catch_all->add_routes();
-    r->mutable_match()->set_prefix("/");
-    if (mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny) {
-      catch_all->set_name("allow_any");
-      r->set_name("allow_any");
-      r->mutable_route()->set_cluster(kPassthroughCluster);
-      setDurationMs(0, r->mutable_route()->mutable_timeout());
-      setDurationMs(0, r->mutable_route()->mutable_max_grpc_timeout());
-    } else {
-      catch_all->set_name("block_all");
-      r->set_name("block_all");
-      r->mutable_direct_response()->set_status(502);
-    }
-    out.emplace_back(rc);
+    auto got = reuse->get(inputs, [&, port = port, &services = services]() -> ResourceList {
+      auto rc = alloc.make<RouteConfiguration>();
+      std::vector<std::pair<size_t, int>> kept;
+      buildOutboundRouteConfig(snapshot, proxy, port, services, rc.get(), reuse, &vh_inputs, &kept);
+      Resource r(rc);
+      for (const auto& [i, index] : kept)
+        reuse->keepPart(vh_inputs[i], r, index);
+      return {r};
+    });
+    out.insert(out.end(), got.begin(), got.end());
   }
   sortByName(&out);
   return out;

@@ -12,9 +12,18 @@
 
 namespace remora::pilot {
 
-// All outbound route configs for a proxy, sorted by name.
+// All outbound route configs for a proxy, sorted by name. With `reuse`, each
+// route config whose inputs match one already built is taken from there.
 ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                       const MessageAllocator& alloc = {});
+                                       const MessageAllocator& alloc = {},
+                                       const ResourceReuse* reuse = nullptr);
+
+// Appends to `out` what resources built from `rvs` (null: none) depend on
+// besides the proxy: the object's identity and content, and how its
+// destinations resolve in `snapshot` (a destination without a port takes the
+// single port of its service).
+void appendVirtualServiceInputs(const MeshSnapshot& snapshot, const ResolvedVirtualService* rvs,
+                                const ResourceReuse& reuse, std::string* out);
 
 // The virtual host `<fqdn>:<port>` of one service port as `proxy` sees it:
 // every domain a caller may use (with the :port forms) and the routes of the

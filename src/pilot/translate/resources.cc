@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pilot/model/parse.h"
+
 namespace remora::pilot {
 
 const char* typeUrl(ResourceType type) {
@@ -66,6 +68,10 @@ ResourceList mergeByName(std::initializer_list<const ResourceList*> lists) {
                        byName);
   }
   return out;
+}
+
+ContentKey ContentKey::of(std::string_view inputs) {
+  return {std::hash<std::string_view>{}(inputs), fnv1a(inputs)};
 }
 
 }  // namespace remora::pilot
