@@ -35,6 +35,7 @@ class ConfigGenerator : private ResourceReuse {
   ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot, const ConfigGenerator* previous);
 
   const MeshSnapshot& snapshot() const { return *snapshot_; }
+  const std::shared_ptr<const MeshSnapshot>& snapshotPtr() const { return snapshot_; }
 
   // All resources of `type` for `proxy`, sorted by name. For kEndpoint,
   // `names` selects cluster names (what the proxy subscribed to); empty means

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <sstream>
 #include <string>
 #include <vector>
@@ -687,6 +690,153 @@ TEST(PilotTranslate, ExportToHidesServicesFromOtherNamespaces) {
   EXPECT_TRUE(mesh.names(ResourceType::kRoute, "other.prod").empty());
   EXPECT_EQ(mesh.generator().proxiesSeeing("api.example.com"),
             std::vector<std::string>{"client.default"});
+}
+
+// ---- reuse across snapshots ----
+
+std::shared_ptr<const MeshSnapshot> snapshotOf(const std::string& text) {
+  ConfigSet set;
+  addConfigText("mesh.yaml", text, &set);
+  finishConfigSet(&set);
+  return MeshSnapshot::build(std::move(set));
+}
+
+std::string wireBytes(const google::protobuf::Message& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+// Every type for every proxy, as the bytes a push sends.
+std::vector<std::string> everything(const ConfigGenerator& g) {
+  std::vector<std::string> out;
+  for (const auto& id : g.snapshot().proxyIds()) {
+    for (auto type : {ResourceType::kListener, ResourceType::kRoute, ResourceType::kCluster,
+                      ResourceType::kEndpoint}) {
+      for (const auto& r : g.generate(type, *g.snapshot().findProxy(id)))
+        out.push_back(id + " " + std::string(r.name()) + " " + wireBytes(r.message()));
+    }
+  }
+  return out;
+}
+
+const google::protobuf::Message* message(const ConfigGenerator& g, ResourceType type,
+                                         const std::string& proxy_id, const std::string& name) {
+  for (const auto& r : g.generate(type, *g.snapshot().findProxy(proxy_id))) {
+    if (r.name() == name) return &r.message();
+  }
+  return nullptr;
+}
+
+const std::string kRatings = service("ratings", "10.96.0.15", "[{name: http, port: 9080}]") +
+                             pod("ratings-v1", "ratings", "v1", "10.244.0.31");
+const std::string kDb = service("db", "10.96.0.16", "[{name: tcp, port: 3306}]") +
+                        pod("db-0", "db", "v1", "10.244.0.41");
+const std::string kProd = service("shop", "10.96.1.10", "[{name: http, port: 9080}]", "prod") +
+                          pod("shop-0", "shop", "v1", "10.244.1.10", "prod");
+const std::string kBase = kClient + kReviews + kSubsets + kRatings + kDb + kProd;
+const std::string kVs80 = reviewsVs(
+    "  - route:\n    - {destination: {host: reviews, subset: v1}, weight: 80}\n"
+    "    - {destination: {host: reviews, subset: v2}, weight: 20}\n");
+const std::string kVs70 = reviewsVs(
+    "  - route:\n    - {destination: {host: reviews, subset: v1}, weight: 70}\n"
+    "    - {destination: {host: reviews, subset: v2}, weight: 30}\n");
+
+// The output of a generator built with the previous one equals a fresh
+// generator's, byte for byte, for every proxy and type.
+void expectSameAsFresh(const std::string& before, const std::string& after) {
+  auto previous = std::make_unique<ConfigGenerator>(snapshotOf(before));
+  everything(*previous);
+  ConfigGenerator next(snapshotOf(after), previous.get());
+  previous.reset();  // what it hands over must outlive it
+  ConfigGenerator fresh(next.snapshotPtr());
+  EXPECT_EQ(everything(next), everything(fresh));
+}
+
+TEST(PilotTranslateReuse, OutputEqualsAFreshGeneratorsAfterEachKindOfChange) {
+  // A VirtualService edit, a pod added, a subset changed, a service removed,
+  // a rule added, a pod relabelled, a VIP changed, nothing changed.
+  expectSameAsFresh(kBase + kVs80, kBase + kVs70);
+  expectSameAsFresh(kBase + kVs80,
+                    kBase + kVs80 + pod("reviews-v1b", "reviews", "v1", "10.244.0.24"));
+  std::string subsets = kSubsets;
+  subsets.replace(subsets.find("version: v2"), 11, "version: v3");
+  expectSameAsFresh(kBase + kVs80, kClient + kReviews + subsets + kRatings + kDb + kProd + kVs80);
+  expectSameAsFresh(kBase + kVs80, kClient + kReviews + kSubsets + kDb + kProd + kVs80);
+  expectSameAsFresh(kBase, kBase + kVs80);
+  std::string relabelled = kReviews;
+  relabelled.replace(relabelled.find("version: v3"), 11, "version: v2");
+  expectSameAsFresh(kBase, kClient + relabelled + kSubsets + kRatings + kDb + kProd);
+  std::string moved = kDb;
+  moved.replace(moved.find("10.96.0.16"), 10, "10.96.0.17");
+  expectSameAsFresh(kBase, kClient + kReviews + kSubsets + kRatings + moved + kProd);
+  expectSameAsFresh(kBase + kVs80, kBase + kVs80);
+}
+
+TEST(PilotTranslateReuse, OnlyWhatAChangeTouchesIsBuiltAgain) {
+  const std::string ratings = "outbound|9080||ratings.default.svc.cluster.local";
+  const std::string reviews = "outbound|9080|v1|" + kReviewsFqdn;
+  auto previous = std::make_unique<ConfigGenerator>(snapshotOf(kBase + kVs80));
+  everything(*previous);
+
+  // Nothing changed: everything is taken over.
+  ConfigGenerator same(snapshotOf(kBase + kVs80), previous.get());
+  everything(same);
+  EXPECT_GT(same.reuseStats().reused, 0u);
+  EXPECT_EQ(same.reuseStats().built, 0u);
+
+  // A pod added to reviews: its clusters and endpoints are new, ratings' are
+  // the previous generator's very messages, and so are the route configs.
+  ConfigGenerator pod_added(
+      snapshotOf(kBase + kVs80 + pod("reviews-v1b", "reviews", "v1", "10.244.0.24")),
+      previous.get());
+  for (auto type : {ResourceType::kCluster, ResourceType::kEndpoint}) {
+    EXPECT_EQ(message(pod_added, type, "client.default", ratings),
+              message(*previous, type, "client.default", ratings));
+    EXPECT_NE(message(pod_added, type, "client.default", reviews),
+              message(*previous, type, "client.default", reviews));
+  }
+  EXPECT_EQ(message(pod_added, ResourceType::kRoute, "client.default", "9080"),
+            message(*previous, ResourceType::kRoute, "client.default", "9080"));
+  EXPECT_EQ(static_cast<const ClusterLoadAssignment*>(
+                message(pod_added, ResourceType::kEndpoint, "client.default", reviews))
+                ->endpoints(0)
+                .lb_endpoints_size(),
+            2);
+
+  // The VirtualService edited: the route config is new, the clusters are not.
+  ConfigGenerator vs_edited(snapshotOf(kBase + kVs70), previous.get());
+  EXPECT_NE(message(vs_edited, ResourceType::kRoute, "client.default", "9080"),
+            message(*previous, ResourceType::kRoute, "client.default", "9080"));
+  EXPECT_EQ(message(vs_edited, ResourceType::kCluster, "client.default", reviews),
+            message(*previous, ResourceType::kCluster, "client.default", reviews));
+  // ... and the other namespace's listeners are the previous ones.
+  EXPECT_EQ(message(vs_edited, ResourceType::kListener, "shop-0.prod", "10.96.0.16_3306"),
+            message(*previous, ResourceType::kListener, "shop-0.prod", "10.96.0.16_3306"));
+}
+
+TEST(PilotTranslateReuse, ResourcesNotUsedForSomeSnapshotsAreDropped) {
+  // Three generations in which no proxy asks for anything: the first
+  // generator's resources are still offered to the second and third, then
+  // no longer (they would pin its arena forever).
+  auto first = std::make_unique<ConfigGenerator>(snapshotOf(kBase));
+  everything(*first);
+  auto g = std::move(first);
+  for (int i = 0; i < 2; ++i)
+    g = std::make_unique<ConfigGenerator>(snapshotOf(kBase), g.get());
+  ConfigGenerator kept(snapshotOf(kBase), g.get());
+  everything(kept);
+  EXPECT_EQ(kept.reuseStats().built, 0u);
+  auto h = std::make_unique<ConfigGenerator>(snapshotOf(kBase), g.get());
+  h = std::make_unique<ConfigGenerator>(snapshotOf(kBase), h.get());
+  ConfigGenerator dropped(snapshotOf(kBase), h.get());
+  everything(dropped);
+  EXPECT_EQ(dropped.reuseStats().reused, 0u);
 }
 
 // ---- the translate command ----
