@@ -12,11 +12,11 @@
 namespace remora::pilot {
 
 namespace {
-// A resource no generator used for this many snapshots in a row is dropped:
-// its inputs are most likely gone, and it pins its arena. More than one, so
-// that a snapshot replaced before any proxy asked (debounced bursts) does not
-// lose everything.
-constexpr int kKeepIdle = 3;
+// How many generators back a new one looks for resources: what no generator
+// used for this many snapshots in a row is dropped (its inputs are most
+// likely gone, and it pins its arena). More than one, so that a snapshot
+// replaced before any proxy asked (debounced bursts) does not lose anything.
+constexpr int kKeepGenerations = 3;
 }  // namespace
 
 ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot)
@@ -27,7 +27,8 @@ ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot,
     : snapshot_(std::move(snapshot)),
       alloc_(std::make_shared<google::protobuf::Arena>()),
       virtual_listener_(buildVirtualListeners(*snapshot_, alloc_)),
-      special_clusters_(buildSpecialClusters(*snapshot_, alloc_)) {
+      special_clusters_(buildSpecialClusters(*snapshot_, alloc_)),
+      store_(std::make_shared<Store>()) {
   for (const auto& rvs : snapshot_->virtualServices()) {
     for (const auto& rule : rvs.spec->http) {
       for (const auto& m : rule.match)
@@ -46,53 +47,75 @@ ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot,
     }
   }
   if (!previous) return;
-  std::lock_guard<std::mutex> lock(previous->mu_);
-  auto inherit = [](const ReuseTable& built, const ReuseTable& inherited, ReuseTable* to) {
-    to->reserve(built.size() + inherited.size());
-    for (const auto& [key, r] : built)
-      to->emplace(key, Reusable{r.resources, 0, r.index});
-    for (const auto& [key, r] : inherited) {
-      if (r.idle + 1 < kKeepIdle) to->emplace(key, Reusable{r.resources, r.idle + 1, r.index});
+  // Linked, not copied: the previous tables hold thousands of entries, and
+  // copying them would cost the first proxy more than most changes do.
+  store_->parent = previous->store_;
+  std::shared_ptr<Store> oldest = previous->store_;
+  for (int depth = 1; oldest && depth < kKeepGenerations; ++depth) {
+    std::lock_guard<std::mutex> lock(oldest->mu);
+    oldest = oldest->parent;
+  }
+  if (oldest) {
+    std::lock_guard<std::mutex> lock(oldest->mu);
+    oldest->parent.reset();
+  }
+}
+
+const ConfigGenerator::Reusable* ConfigGenerator::findEarlier(const ContentKey& key, bool part,
+                                                              Reusable* found) const {
+  std::shared_ptr<Store> s;
+  {
+    std::lock_guard<std::mutex> lock(store_->mu);
+    s = store_->parent;
+  }
+  for (int depth = 0; s && depth < kKeepGenerations; ++depth) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    const ReuseTable& table = part ? s->parts : s->groups;
+    auto it = table.find(key);
+    if (it != table.end()) {
+      *found = it->second;
+      return found;
     }
-  };
-  inherit(previous->built_, previous->inherited_, &inherited_);
-  inherit(previous->built_parts_, previous->inherited_parts_, &inherited_parts_);
+    s = s->parent;
+  }
+  return nullptr;
 }
 
 ResourceReuse::Part ConfigGenerator::findPart(std::string_view inputs) const {
   ContentKey key = ContentKey::of(inputs);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = built_parts_.find(key);
-    if (it != built_parts_.end()) return {it->second.resources, it->second.index};
+    std::lock_guard<std::mutex> lock(store_->mu);
+    auto it = store_->parts.find(key);
+    if (it != store_->parts.end()) return {it->second.resources, it->second.index};
   }
-  auto it = inherited_parts_.find(key);
-  if (it == inherited_parts_.end()) return {};
-  return {it->second.resources, it->second.index};
+  Reusable found;
+  if (!findEarlier(key, true, &found)) return {};
+  return {found.resources, found.index};
 }
 
 void ConfigGenerator::keepPart(std::string_view inputs, const Resource& holder, int index) const {
   auto list = std::make_shared<const ResourceList>(ResourceList{holder});
-  std::lock_guard<std::mutex> lock(mu_);
-  built_parts_.insert_or_assign(ContentKey::of(inputs), Reusable{std::move(list), 0, index});
+  std::lock_guard<std::mutex> lock(store_->mu);
+  store_->parts.insert_or_assign(ContentKey::of(inputs), Reusable{std::move(list), index});
 }
 
 ResourceList ConfigGenerator::get(std::string_view inputs,
                                   const std::function<ResourceList()>& build) const {
   ContentKey key = ContentKey::of(inputs);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = built_.find(key);
-    if (it != built_.end()) return *it->second.resources;
+    std::lock_guard<std::mutex> lock(store_->mu);
+    auto it = store_->groups.find(key);
+    if (it != store_->groups.end()) return *it->second.resources;
   }
   // Built outside the lock; a thread that raced us to it wins, with an equal
-  // result.
-  auto old = inherited_.find(key);
-  bool reused = old != inherited_.end();
-  auto got = reused ? old->second.resources : std::make_shared<const ResourceList>(build());
-  std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = built_.emplace(key, Reusable{std::move(got), 0});
-  if (inserted) ++(reused ? stats_.reused : stats_.built);
+  // result. Taken ones go into this generator's table too, so that they stay
+  // offered to the next generators.
+  Reusable found;
+  bool reused = findEarlier(key, false, &found) != nullptr;
+  auto got = reused ? found.resources : std::make_shared<const ResourceList>(build());
+  std::lock_guard<std::mutex> lock(store_->mu);
+  auto [it, inserted] = store_->groups.emplace(key, Reusable{std::move(got), 0});
+  if (inserted) ++(reused ? store_->stats.reused : store_->stats.built);
   return *it->second.resources;
 }
 
@@ -102,8 +125,8 @@ uint64_t ConfigGenerator::objectHash(const void* spec) const {
 }
 
 ConfigGenerator::ReuseStats ConfigGenerator::reuseStats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  std::lock_guard<std::mutex> lock(store_->mu);
+  return store_->stats;
 }
 
 std::string ConfigGenerator::outboundKey(const ProxyNode& proxy) const {

@@ -89,12 +89,22 @@ class ConfigGenerator : private ResourceReuse {
   Resource loadAssignment(const EdsCluster& target) const;
 
   struct Reusable {
-    // Shared: a new generator copies the whole table of the previous one.
     std::shared_ptr<const ResourceList> resources;
-    int idle = 0;   // snapshots since a generator last used it
     int index = 0;  // for parts: which one inside `resources`' only entry
   };
   using ReuseTable = std::unordered_map<ContentKey, Reusable, ContentKeyHash>;
+  // What one generator built or took; the next generators look here, through
+  // `parent`, a few generations back. Outlives its generator while a later
+  // one links to it.
+  struct Store {
+    std::mutex mu;
+    ReuseTable groups;  // get()
+    ReuseTable parts;   // findPart() / keepPart()
+    std::shared_ptr<Store> parent;
+    ReuseStats stats;
+  };
+  // The entry for `key` in an earlier generator's store, copied to `found`.
+  const Reusable* findEarlier(const ContentKey& key, bool part, Reusable* found) const;
 
   std::shared_ptr<const MeshSnapshot> snapshot_;
   // What the generator builds lives on one arena, freed when neither it nor
@@ -109,14 +119,7 @@ class ConfigGenerator : private ResourceReuse {
   mutable std::map<std::string, std::shared_future<std::shared_ptr<const Outbound>>> outbound_;
   // VirtualService and DestinationRule specs -> their document's hash.
   std::unordered_map<const void*, uint64_t> object_hashes_;
-  // From the previous generator; not changed after construction.
-  ReuseTable inherited_;
-  // What this generator built or took (under mu_): what the next one inherits.
-  mutable ReuseTable built_;
-  // The same for parts (findPart/keepPart).
-  ReuseTable inherited_parts_;
-  mutable ReuseTable built_parts_;
-  mutable ReuseStats stats_;
+  std::shared_ptr<Store> store_;
 };
 
 }  // namespace remora::pilot
