@@ -1,8 +1,10 @@
 #include "pilot/model/snapshot.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 namespace remora::pilot {
 namespace {
@@ -49,6 +51,14 @@ uint64_t hashInstances(const std::vector<ServiceInstance>& instances) {
   return h;
 }
 
+void sortInstances(Service* s) {
+  std::sort(s->instances.begin(), s->instances.end(),
+            [](const ServiceInstance& a, const ServiceInstance& b) {
+              return std::tie(a.address, a.ports) < std::tie(b.address, b.ports);
+            });
+  s->endpoints_hash = hashInstances(s->instances);
+}
+
 bool appliesToSidecars(const std::vector<std::string>& gateways) {
   return gateways.empty() || std::find(gateways.begin(), gateways.end(), "mesh") != gateways.end();
 }
@@ -63,11 +73,22 @@ const ServicePort* Service::findPort(uint32_t port) const {
 }
 
 std::shared_ptr<const MeshSnapshot> MeshSnapshot::build(ConfigSet config, uint64_t version) {
+  return build(std::move(config), version, nullptr);
+}
+
+std::shared_ptr<const MeshSnapshot> MeshSnapshot::build(ConfigSet config, uint64_t version,
+                                                        const MeshSnapshot* previous) {
   std::shared_ptr<MeshSnapshot> s(new MeshSnapshot());
   s->version_ = version;
   s->config_ = std::move(config);
   s->warnings_ = s->config_.warnings;
+  s->config_warnings_ = s->warnings_.size();
   s->index();
+  if (previous && previous->config_hash_ == s->config_hash_ && s->patchFrom(*previous)) {
+    s->patched_ = true;
+    return s;
+  }
+  s->warnings_.resize(s->config_warnings_);
   s->buildServices();
   s->linkRules();
   return s;
@@ -86,7 +107,9 @@ void MeshSnapshot::index() {
       }
       case ObjectKind::kEndpoints: {
         const auto& eps = std::get<K8sEndpoints>(o.value);
-        endpoints_[eps.meta.namespace_ + "/" + eps.meta.name] = &eps;
+        std::string key = eps.meta.namespace_ + "/" + eps.meta.name;
+        endpoints_object_hashes_[key] = o.content_hash;
+        endpoints_[std::move(key)] = &eps;
         continue;
       }
       default:
@@ -108,6 +131,53 @@ void MeshSnapshot::index() {
   config_hash_ = h;
 }
 
+void MeshSnapshot::selectInstances(const K8sService& k, const std::string& key, Service* s) const {
+  if (k.has_selector) {
+    // An empty selector selects nothing (Kubernetes' rule for Services).
+    auto first = k.selector.begin();
+    auto candidates =
+        k.selector.empty()
+            ? pods_by_label_.end()
+            : pods_by_label_.find(k.meta.namespace_ + '\0' + first->first + "=" + first->second);
+    if (candidates != pods_by_label_.end()) {
+      for (const auto& [key_ptr, pod] : candidates->second) {
+        if (!podServesTraffic(*pod) || !selects(k.selector, pod->meta.labels)) continue;
+        ServiceInstance inst;
+        inst.address = pod->pod_ip;
+        inst.labels = pod->meta.labels;
+        inst.uid = "kubernetes://" + *key_ptr;
+        for (const auto& p : k.ports)
+          inst.ports.push_back(podTargetPort(p, *pod));
+        s->instances.push_back(std::move(inst));
+      }
+    }
+  } else if (auto it = endpoints_.find(key); it != endpoints_.end()) {
+    for (const auto& subset : it->second->subsets) {
+      for (const auto& addr : subset.addresses) {
+        ServiceInstance inst;
+        inst.address = addr.ip;
+        if (!addr.pod_name.empty()) {
+          std::string ns = addr.pod_namespace.empty() ? k.meta.namespace_ : addr.pod_namespace;
+          inst.uid = "kubernetes://" + addr.pod_name + "." + ns;
+          if (auto pod = pods_.find(addr.pod_name + "." + ns); pod != pods_.end()) {
+            inst.labels = pod->second->meta.labels;
+          }
+        }
+        for (const auto& sp : k.ports) {
+          uint32_t number = 0;
+          for (const auto& ep : subset.ports) {
+            if (ep.name == sp.name || (k.ports.size() == 1 && subset.ports.size() == 1)) {
+              number = ep.port;
+            }
+          }
+          inst.ports.push_back(number);
+        }
+        s->instances.push_back(std::move(inst));
+      }
+    }
+  }
+}
+
 void MeshSnapshot::buildServices() {
   const std::string& suffix = config_.mesh.domain_suffix;
   for (const auto& o : config_.objects) {
@@ -123,51 +193,7 @@ void MeshSnapshot::buildServices() {
         s.ports.push_back(
             {p.name, p.port, protocolForServicePort(p.name, p.app_protocol, p.protocol)});
       }
-      if (k.has_selector) {
-        // An empty selector selects nothing (Kubernetes' rule for Services).
-        auto first = k.selector.begin();
-        auto candidates = k.selector.empty()
-                              ? pods_by_label_.end()
-                              : pods_by_label_.find(k.meta.namespace_ + '\0' + first->first + "=" +
-                                                    first->second);
-        if (candidates != pods_by_label_.end()) {
-          for (const auto& [key_ptr, pod] : candidates->second) {
-            const std::string& key = *key_ptr;
-            if (!podServesTraffic(*pod) || !selects(k.selector, pod->meta.labels)) continue;
-            ServiceInstance inst;
-            inst.address = pod->pod_ip;
-            inst.labels = pod->meta.labels;
-            inst.uid = "kubernetes://" + key;
-            for (const auto& p : k.ports)
-              inst.ports.push_back(podTargetPort(p, *pod));
-            s.instances.push_back(std::move(inst));
-          }
-        }
-      } else if (auto it = endpoints_.find(o.key()); it != endpoints_.end()) {
-        for (const auto& subset : it->second->subsets) {
-          for (const auto& addr : subset.addresses) {
-            ServiceInstance inst;
-            inst.address = addr.ip;
-            if (!addr.pod_name.empty()) {
-              std::string ns = addr.pod_namespace.empty() ? k.meta.namespace_ : addr.pod_namespace;
-              inst.uid = "kubernetes://" + addr.pod_name + "." + ns;
-              if (auto pod = pods_.find(addr.pod_name + "." + ns); pod != pods_.end()) {
-                inst.labels = pod->second->meta.labels;
-              }
-            }
-            for (const auto& sp : k.ports) {
-              uint32_t number = 0;
-              for (const auto& ep : subset.ports) {
-                if (ep.name == sp.name || (k.ports.size() == 1 && subset.ports.size() == 1)) {
-                  number = ep.port;
-                }
-              }
-              inst.ports.push_back(number);
-            }
-            s.instances.push_back(std::move(inst));
-          }
-        }
-      }
+      selectInstances(k, o.key(), &s);
       services_.push_back(std::move(s));
     } else if (o.kind == ObjectKind::kServiceEntry) {
       const auto& se = std::get<ServiceEntry>(o.value);
@@ -212,16 +238,16 @@ void MeshSnapshot::buildServices() {
                           unique.back().source + "; ignored");
       continue;
     }
-    std::sort(s.instances.begin(), s.instances.end(),
-              [](const ServiceInstance& a, const ServiceInstance& b) {
-                return std::tie(a.address, a.ports) < std::tie(b.address, b.ports);
-              });
-    s.endpoints_hash = hashInstances(s.instances);
+    sortInstances(&s);
     unique.push_back(std::move(s));
   }
   services_ = std::move(unique);
   for (size_t i = 0; i < services_.size(); ++i)
     service_by_fqdn_[services_[i].fqdn] = i;
+  buildInbound();
+}
+
+void MeshSnapshot::buildInbound() {
   // The inbound side of every pod, computed once rather than per proxy.
   for (const auto& svc : services_) {
     if (svc.origin != Service::Origin::kKubernetes) continue;
@@ -248,6 +274,113 @@ void MeshSnapshot::buildServices() {
                               }),
                   targets.end());
   }
+}
+
+bool MeshSnapshot::patchFrom(const MeshSnapshot& previous) {
+  // Equal config hashes mean the same Services, ServiceEntries, rules and
+  // mesh config, in the same order; what they resolve to does not depend on
+  // pods. Rules point into each snapshot's own ConfigSet, so they are taken
+  // over by position: the i-th VirtualService of one is the i-th of the
+  // other.
+  auto rulesOf = [](const ConfigSet& config, std::vector<const VirtualService*>* vs,
+                    std::vector<const DestinationRule*>* dr) {
+    for (const auto& o : config.objects) {
+      if (o.kind == ObjectKind::kVirtualService) vs->push_back(&std::get<VirtualService>(o.value));
+      if (o.kind == ObjectKind::kDestinationRule) {
+        dr->push_back(&std::get<DestinationRule>(o.value));
+      }
+    }
+  };
+  std::vector<const VirtualService*> old_vs, new_vs;
+  std::vector<const DestinationRule*> old_dr, new_dr;
+  rulesOf(previous.config_, &old_vs, &old_dr);
+  rulesOf(config_, &new_vs, &new_dr);
+  if (old_vs.size() != new_vs.size() || old_dr.size() != new_dr.size()) return false;
+  std::unordered_map<const VirtualService*, const VirtualService*> vs_map;
+  for (size_t i = 0; i < old_vs.size(); ++i)
+    vs_map.emplace(old_vs[i], new_vs[i]);
+  std::unordered_map<const DestinationRule*, const DestinationRule*> dr_map;
+  for (size_t i = 0; i < old_dr.size(); ++i)
+    dr_map.emplace(old_dr[i], new_dr[i]);
+  virtual_services_ = previous.virtual_services_;
+  for (auto& r : virtual_services_)
+    r.spec = vs_map.at(r.spec);
+  virtual_service_index_ = previous.virtual_service_index_;
+  destination_rules_ = previous.destination_rules_;
+  for (auto& r : destination_rules_)
+    r.spec = dr_map.at(r.spec);
+  destination_rule_index_ = previous.destination_rule_index_;
+  warnings_.insert(
+      warnings_.end(),
+      previous.warnings_.begin() + static_cast<std::ptrdiff_t>(previous.config_warnings_),
+      previous.warnings_.end());
+  services_ = previous.services_;
+  service_by_fqdn_ = previous.service_by_fqdn_;
+
+  // Pods whose documents differ (added, removed or edited), both versions.
+  std::vector<const K8sPod*> changed_pods;
+  std::set<std::string_view> changed_namespaces;
+  {
+    const auto& a = previous.pod_object_hashes_;
+    const auto& b = pod_object_hashes_;
+    auto note = [&](const MeshSnapshot& s, const std::string& id) {
+      if (auto it = s.pods_.find(id); it != s.pods_.end()) {
+        changed_pods.push_back(it->second);
+        changed_namespaces.insert(it->second->meta.namespace_);
+      }
+    };
+    auto i = a.begin();
+    auto j = b.begin();
+    while (i != a.end() || j != b.end()) {
+      if (j == b.end() || (i != a.end() && i->first < j->first)) {
+        note(previous, (i++)->first);
+      } else if (i == a.end() || j->first < i->first) {
+        note(*this, (j++)->first);
+      } else {
+        if (i->second != j->second) {
+          note(previous, i->first);
+          note(*this, j->first);
+        }
+        ++i;
+        ++j;
+      }
+    }
+  }
+  bool endpoints_changed = previous.endpoints_object_hashes_ != endpoints_object_hashes_;
+  if (!changed_pods.empty() || endpoints_changed) {
+    // Only Kubernetes Services read pods or Endpoints; a ServiceEntry's
+    // backends are in its own spec.
+    const std::string& suffix = config_.mesh.domain_suffix;
+    for (const auto& o : config_.objects) {
+      if (o.kind != ObjectKind::kService) continue;
+      const auto& k = std::get<K8sService>(o.value);
+      bool affected = false;
+      if (k.has_selector) {
+        if (k.selector.empty() || !changed_namespaces.count(k.meta.namespace_)) continue;
+        for (const K8sPod* pod : changed_pods) {
+          affected = affected || (pod->meta.namespace_ == k.meta.namespace_ &&
+                                  selects(k.selector, pod->meta.labels));
+        }
+      } else {
+        // Its Endpoints may name any pod (for labels): few such services,
+        // so any change recomputes them all.
+        affected = true;
+      }
+      if (!affected) continue;
+      auto it = service_by_fqdn_.find(serviceFqdn(k.meta.name, k.meta.namespace_, suffix));
+      if (it == service_by_fqdn_.end()) continue;
+      Service& svc = services_[it->second];
+      // The service of that host may be another object's that won a clash.
+      if (svc.origin != Service::Origin::kKubernetes || svc.source != "Service " + o.key()) {
+        continue;
+      }
+      svc.instances.clear();
+      selectInstances(k, o.key(), &svc);
+      sortInstances(&svc);
+    }
+  }
+  buildInbound();
+  return true;
 }
 
 void MeshSnapshot::HostIndex::add(const std::string& host, size_t rule) {

@@ -82,6 +82,15 @@ class MeshSnapshot {
  public:
   // `version` is opaque to the snapshot; the watcher counts builds.
   static std::shared_ptr<const MeshSnapshot> build(ConfigSet config, uint64_t version = 1);
+  // The same snapshot, built from `previous` when `config` differs from its
+  // config only in Pods and Endpoints (equal configHash()): services,
+  // rules and their indexes are taken over and only the instances of
+  // services that select a changed pod (or read a changed Endpoints) are
+  // computed again. Otherwise, or without `previous`, a full build.
+  static std::shared_ptr<const MeshSnapshot> build(ConfigSet config, uint64_t version,
+                                                   const MeshSnapshot* previous);
+  // True when build() patched a previous snapshot (for logs and tests).
+  bool patched() const { return patched_; }
 
   uint64_t version() const { return version_; }
   const MeshConfig& mesh() const { return config_.mesh; }
@@ -132,7 +141,13 @@ class MeshSnapshot {
   MeshSnapshot() = default;
   void index();
   void buildServices();
+  void buildInbound();
   void linkRules();
+  // False when `previous` turns out not to match (a hash collision): the
+  // caller then builds in full.
+  bool patchFrom(const MeshSnapshot& previous);
+  // A Kubernetes Service's backends: selected pods, or its Endpoints.
+  void selectInstances(const K8sService& k, const std::string& key, Service* s) const;
 
   // A DestinationRule with its host resolved once, at build.
   struct ResolvedDestinationRule {
@@ -158,7 +173,8 @@ class MeshSnapshot {
   // selectors look up their first label instead of scanning every pod.
   std::map<std::string, std::vector<std::pair<const std::string*, const K8sPod*>>, std::less<>>
       pods_by_label_;
-  std::map<std::string, const K8sEndpoints*, std::less<>> endpoints_;  // "ns/name"
+  std::map<std::string, const K8sEndpoints*, std::less<>> endpoints_;     // "ns/name"
+  std::map<std::string, uint64_t, std::less<>> endpoints_object_hashes_;  // "ns/name"
   // "ns/podIP" -> the Kubernetes service ports that pod serves, sorted.
   std::map<std::string, std::vector<InboundTarget>, std::less<>> inbound_;
   std::vector<ResolvedVirtualService> virtual_services_;  // preference order
@@ -166,7 +182,11 @@ class MeshSnapshot {
   std::vector<ResolvedDestinationRule> destination_rules_;
   HostIndex destination_rule_index_;
   std::vector<std::string> warnings_;
+  // warnings_ starts with the ConfigSet's own; the rest come from linking
+  // services and rules, which a patched snapshot takes over.
+  size_t config_warnings_ = 0;
   uint64_t config_hash_ = 0;
+  bool patched_ = false;
 };
 
 // What changed between two snapshots, so that a server pushes as little as
