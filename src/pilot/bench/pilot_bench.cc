@@ -1,7 +1,7 @@
 // How long translation takes for a large mesh, and how it scales.
 //
 //   pilot_bench [--services N] [--pods-per-service K] [--rules R] [--namespaces M] [--reps N]
-//               [--scaling]
+//               [--scaling] [--breakdown] [--profile-change N]
 //
 // Builds a synthetic mesh as YAML text (default: 1000 services, 3 pods each,
 // 200 VirtualServices and 200 DestinationRules, 10 namespaces), loads it the
@@ -20,7 +20,10 @@
 //     (what a full push to the whole mesh computes)
 // and prints the median of --reps runs. --scaling repeats the timings for
 // 1/8, 1/4, 1/2 and all of the services (pods and rules scaled alike) to show
-// how the cost grows. Peak RSS: run it under /usr/bin/time -v (docs/performance.md).
+// how the cost grows. --breakdown prints, per "after" run, the generator's
+// construction and each type's CPU ms and how many resource groups were
+// reused or built; --profile-change N only repeats the "after pod" case N
+// times, for a profiler. Peak RSS: run it under /usr/bin/time -v (docs/performance.md).
 #include <sys/resource.h>
 #include <time.h>
 
@@ -96,6 +99,9 @@ size_t generateAll(const ConfigGenerator& generator, const ProxyNode& proxy) {
   return n;
 }
 
+// --breakdown: print where each "after" measurement went (stderr).
+bool g_breakdown = false;
+
 // CPU ms for `first` (LDS, RDS, CDS, EDS) from a generator of `after` built
 // with the one that served `before` to `first` and `second`.
 double firstAfterChange(const std::shared_ptr<const MeshSnapshot>& before,
@@ -114,7 +120,7 @@ double firstAfterChange(const std::shared_ptr<const MeshSnapshot>& before,
     t[i] = msSince(s0);
   }
   double ms = msSince(start);
-  if (getenv("BREAKDOWN"))
+  if (g_breakdown)
     std::fprintf(stderr, "ctor %.2f lds %.2f rds %.2f cds %.2f eds %.2f reused %zu built %zu\n", t0,
                  t[0], t[1], t[2], t[3], generator.reuseStats().reused,
                  generator.reuseStats().built);
@@ -231,10 +237,15 @@ int main(int argc, char** argv) {
       scaling = true;
       continue;
     }
+    if (flag == "--breakdown") {
+      remora::pilot::g_breakdown = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr,
                    "usage: pilot_bench [--services N] [--pods-per-service K] [--rules R] "
-                   "[--namespaces M] [--reps N] [--scaling]\n");
+                   "[--namespaces M] [--reps N] [--scaling] [--breakdown] "
+                   "[--profile-change N]\n");
       return 2;
     }
     int v = remora::pilot::intArg(argv[++i], flag.c_str());

@@ -101,11 +101,16 @@ void ConfigGenerator::keepPart(std::string_view inputs, const Resource& holder, 
 
 ResourceList ConfigGenerator::get(std::string_view inputs,
                                   const std::function<ResourceList()>& build) const {
+  return *getShared(inputs, build);
+}
+
+std::shared_ptr<const ResourceList> ConfigGenerator::getShared(
+    std::string_view inputs, const std::function<ResourceList()>& build) const {
   ContentKey key = ContentKey::of(inputs);
   {
     std::lock_guard<std::mutex> lock(store_->mu);
     auto it = store_->groups.find(key);
-    if (it != store_->groups.end()) return *it->second.resources;
+    if (it != store_->groups.end()) return it->second.resources;
   }
   // Built outside the lock; a thread that raced us to it wins, with an equal
   // result. Taken ones go into this generator's table too, so that they stay
@@ -116,7 +121,7 @@ ResourceList ConfigGenerator::get(std::string_view inputs,
   std::lock_guard<std::mutex> lock(store_->mu);
   auto [it, inserted] = store_->groups.emplace(key, Reusable{std::move(got), 0});
   if (inserted) ++(reused ? store_->stats.reused : store_->stats.built);
-  return *it->second.resources;
+  return it->second.resources;
 }
 
 uint64_t ConfigGenerator::objectHash(const void* spec) const {
@@ -174,7 +179,12 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   // same rule share them (one entry per service). When no service's inputs
   // changed, the namespace's sorted lists are taken whole, which saves a
   // lookup per service and the sorting.
-  std::map<const Service*, std::string> service_inputs;
+  struct Seen {
+    const Service* service;
+    const DestinationRule* rule;
+    std::string inputs;
+  };
+  std::vector<Seen> seen;
   std::string ns_inputs = "cds-ns;";
   for (const auto& svc : snapshot_->services()) {
     if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
@@ -185,48 +195,46 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
       inputs += std::to_string(p.port) + ",";
     ns_inputs += inputs;
     ns_inputs += '\n';
-    service_inputs.emplace(&svc, std::move(inputs));
+    seen.push_back({&svc, rule, std::move(inputs)});
   }
-  ResourceList both = get(ns_inputs, [&] {
+  auto both = getShared(ns_inputs, [&] {
+    ResourceList clusters;
     ResourceList endpoints;
-    ResourceList clusters = buildOutboundClusters(
-        *snapshot_, proxy.namespace_, alloc_, nullptr,
-        [&](const Service& svc,
-            const DestinationRule* rule) -> std::shared_ptr<const ServiceClusters> {
-          ResourceList group = get(service_inputs.at(&svc), [&] {
-            ServiceClusters built = buildServiceClusters(*snapshot_, svc, rule, alloc_);
-            ResourceList all = std::move(built.clusters);
-            for (const auto& target : built.eds) {
-              auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
-              buildLoadAssignment(std::string(target.name), target.service, target.port,
-                                  target.subset_labels, cla.get());
-              all.emplace_back(std::move(cla));
-            }
-            return all;
-          });
-          // Clusters first, then one assignment per EDS cluster in the same
-          // order; a passthrough service has none.
-          size_t n_clusters = 0;
-          for (const auto& p : svc.ports) {
-            if (p.protocol != Protocol::kUdp) n_clusters += 1 + (rule ? rule->subsets.size() : 0);
-          }
-          auto sc = std::make_shared<ServiceClusters>();
-          auto split = group.begin() + static_cast<std::ptrdiff_t>(n_clusters);
-          sc->clusters.assign(group.begin(), split);
-          endpoints.insert(endpoints.end(), split, group.end());
-          return sc;
-        });
+    for (const auto& [svc, rule, inputs] : seen) {
+      auto group = getShared(inputs, [&, svc = svc, rule = rule] {
+        ServiceClusters built = buildServiceClusters(*snapshot_, *svc, rule, alloc_);
+        ResourceList all = std::move(built.clusters);
+        for (const auto& target : built.eds) {
+          auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
+          buildLoadAssignment(std::string(target.name), target.service, target.port,
+                              target.subset_labels, cla.get());
+          all.emplace_back(std::move(cla));
+        }
+        return all;
+      });
+      // Clusters first, then one assignment per EDS cluster in the same
+      // order; a passthrough service has none.
+      size_t n_clusters = 0;
+      for (const auto& p : svc->ports) {
+        if (p.protocol != Protocol::kUdp) n_clusters += 1 + (rule ? rule->subsets.size() : 0);
+      }
+      auto split = group->begin() + static_cast<std::ptrdiff_t>(n_clusters);
+      clusters.insert(clusters.end(), group->begin(), split);
+      endpoints.insert(endpoints.end(), split, group->end());
+    }
+    sortByName(&clusters);
     sortByName(&endpoints);
-    clusters.insert(clusters.end(), endpoints.begin(), endpoints.end());
+    clusters.insert(clusters.end(), std::make_move_iterator(endpoints.begin()),
+                    std::make_move_iterator(endpoints.end()));
     return clusters;
   });
   // Clusters, then assignments, each sorted by name.
-  auto split = std::find_if(both.begin(), both.end(), [](const Resource& r) {
+  auto split = std::find_if(both->begin(), both->end(), [](const Resource& r) {
     return r.message().GetDescriptor() ==
            envoy::config::endpoint::v3::ClusterLoadAssignment::descriptor();
   });
-  out->clusters.assign(both.begin(), split);
-  out->endpoints.assign(split, both.end());
+  out->clusters.assign(both->begin(), split);
+  out->endpoints.assign(split, both->end());
   promise.set_value(out);
   return out;
 }

@@ -66,6 +66,9 @@ class ConfigGenerator : private ResourceReuse {
   // ResourceReuse, for the builders.
   ResourceList get(std::string_view inputs,
                    const std::function<ResourceList()>& build) const override;
+  // get() without copying the list.
+  std::shared_ptr<const ResourceList> getShared(std::string_view inputs,
+                                                const std::function<ResourceList()>& build) const;
   uint64_t objectHash(const void* spec) const override;
   Part findPart(std::string_view inputs) const override;
   void keepPart(std::string_view inputs, const Resource& holder, int index) const override;
