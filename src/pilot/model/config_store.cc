@@ -4,7 +4,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 namespace remora::pilot {
 namespace {
@@ -100,45 +103,59 @@ void finishConfigSet(ConfigSet* set, const ConfigSet* previous) {
   auto idOf = [](const ConfigObject& o) {
     return std::string(objectKindName(o.kind)) + " " + o.key();
   };
+  // Ids once, and a hash map: this runs at every reload over every object
+  // of the mesh (thousands of pods), and ordered maps of fresh strings were
+  // a good part of a reload's time.
+  std::vector<std::string> ids;
+  ids.reserve(set->objects.size());
+  for (const auto& o : set->objects)
+    ids.push_back(idOf(o));
+  std::unordered_map<std::string_view, size_t> winner;  // id -> index into set->objects
+  winner.reserve(ids.size());
   // Which file each object came from in the snapshot being replaced: when a
   // new file repeats an object, the one already served stays and the newcomer
-  // is refused, whatever the file names' order.
-  std::map<std::string, std::string> served_from;
-  if (previous) {
-    for (const auto& o : previous->objects)
-      served_from[idOf(o)] = o.source.file;
-  }
-  std::map<std::string, size_t> winner;  // id -> index into set->objects
+  // is refused, whatever the file names' order. Only needed for duplicates.
+  std::unordered_map<std::string, std::string> served_from;
+  bool served_known = false;
+  bool duplicates_seen = false;
   for (size_t i = 0; i < set->objects.size(); ++i) {
-    std::string id = idOf(set->objects[i]);
-    auto [it, first] = winner.emplace(id, i);
+    auto [it, first] = winner.emplace(ids[i], i);
     if (first) continue;
-    auto served = served_from.find(id);
+    duplicates_seen = true;
+    if (previous && !served_known) {
+      for (const auto& o : previous->objects)
+        served_from.emplace(idOf(o), o.source.file);
+      served_known = true;
+    }
+    auto served = served_from.find(ids[i]);
     if (served != served_from.end() && set->objects[it->second].source.file != served->second &&
         set->objects[i].source.file == served->second) {
       it->second = i;
     }
   }
   std::vector<ConfigObject> kept;
+  kept.reserve(set->objects.size());
   std::vector<ConfigObject> meshes;
   std::vector<Refusal> duplicates;
-  for (size_t i = 0; i < set->objects.size(); ++i) {
-    ConfigObject& o = set->objects[i];
-    const ConfigObject& w = set->objects[winner[idOf(o)]];
-    if (&w != &o) {
-      Refusal r;
-      r.source = o.source;
-      r.kind = objectKindName(o.kind);
-      r.object = o.key();
-      r.field = "metadata.name";
-      r.message = "duplicate object: already defined at " + w.source.file + ":" +
-                  std::to_string(w.source.line);
-      duplicates.push_back(std::move(r));
+  if (duplicates_seen) {
+    for (size_t i = 0; i < set->objects.size(); ++i) {
+      const ConfigObject& o = set->objects[i];
+      const ConfigObject& w = set->objects[winner[ids[i]]];
+      if (&w != &o) {
+        Refusal r;
+        r.source = o.source;
+        r.kind = objectKindName(o.kind);
+        r.object = o.key();
+        r.field = "metadata.name";
+        r.message = "duplicate object: already defined at " + w.source.file + ":" +
+                    std::to_string(w.source.line);
+        duplicates.push_back(std::move(r));
+      }
     }
   }
   for (size_t i = 0; i < set->objects.size(); ++i) {
     ConfigObject& o = set->objects[i];
-    if (winner[idOf(o)] != i) continue;
+    if (duplicates_seen && winner[ids[i]] != i) continue;
     if (o.kind == ObjectKind::kMeshConfig) {
       meshes.push_back(std::move(o));
     } else {
@@ -171,6 +188,36 @@ ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_f
   std::sort(files.begin(), files.end());
   std::map<std::string, ParsedFileCache::File> seen;
   if (cache) cache->parsed_last = 0;
+  // The previous set's objects by file, built only when a file has errors.
+  std::map<std::string, std::vector<const ConfigObject*>> previous_by_file;
+  bool previous_indexed = false;
+  auto append = [&](const std::string& name, const ConfigSet& part) {
+    set.objects.insert(set.objects.end(), part.objects.begin(), part.objects.end());
+    set.refusals.insert(set.refusals.end(), part.refusals.begin(), part.refusals.end());
+    set.warnings.insert(set.warnings.end(), part.warnings.begin(), part.warnings.end());
+    if (!previous || part.refusals.empty()) return;
+    // A file with errors withdraws nothing it served before: an editor that
+    // saves in several writes, or a typo, must not take routing down until
+    // the next save. Objects it no longer yields keep their last good
+    // version; a file that loads cleanly (or is deleted) applies removals.
+    if (!previous_indexed) {
+      for (const auto& o : previous->objects)
+        previous_by_file[o.source.file].push_back(&o);
+      previous_indexed = true;
+    }
+    auto before = previous_by_file.find(name);
+    if (before == previous_by_file.end()) return;
+    std::set<std::pair<ObjectKind, std::string>> yielded;
+    for (const auto& o : part.objects)
+      yielded.emplace(o.kind, o.key());
+    for (const ConfigObject* o : before->second) {
+      if (yielded.count({o->kind, o->key()})) continue;
+      set.objects.push_back(*o);
+      set.warnings.push_back(name + ": " + objectKindName(o->kind) + " " + o->key() +
+                             ": not loaded from the file as it is now (it has errors); the "
+                             "last good version keeps serving");
+    }
+  };
   for (const auto& name : files) {
     bool ok = false;
     std::string text = readFile((fs::path(dir) / name).string(), &ok);
@@ -179,7 +226,9 @@ ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_f
       continue;
     }
     if (!cache) {
-      addConfigText(name, text, &set);
+      ConfigSet part;
+      addConfigText(name, text, &part);
+      append(name, part);
       continue;
     }
     auto cached = cache->files.find(name);
@@ -191,10 +240,7 @@ ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_f
       addConfigText(name, file.text, &file.parsed);
       ++cache->parsed_last;
     }
-    const ConfigSet& part = file.parsed;
-    set.objects.insert(set.objects.end(), part.objects.begin(), part.objects.end());
-    set.refusals.insert(set.refusals.end(), part.refusals.begin(), part.refusals.end());
-    set.warnings.insert(set.warnings.end(), part.warnings.begin(), part.warnings.end());
+    append(name, file.parsed);
     seen.emplace(name, std::move(file));
   }
   if (cache) cache->files = std::move(seen);
@@ -227,6 +273,16 @@ ConfigSet loadConfigDir(const std::string& dir, const std::string& mesh_config_f
       r.kind = "MeshConfig";
       r.message = error;
       set.refusals.push_back(std::move(r));
+    }
+    // As for the folder's files: a mesh config being rewritten, or with a
+    // typo, keeps the last good one rather than falling back to defaults.
+    if (set.mesh_source != mesh_config_file && previous &&
+        previous->mesh_source == mesh_config_file) {
+      set.mesh = previous->mesh;
+      set.mesh_source = mesh_config_file;
+      set.warnings.push_back(mesh_config_file +
+                             ": not loaded as it is now (it has errors); the last good mesh "
+                             "config keeps serving");
     }
   }
   finishConfigSet(&set, previous);

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,12 +58,14 @@ void ConfigWatcher::rebuild() {
   ConfigSet set = loadConfigDir(config_dir_, mesh_config_file_,
                                 previous ? &previous->config() : nullptr, &parsed_);
   auto loaded = std::chrono::steady_clock::now();
-  auto snapshot = MeshSnapshot::build(std::move(set), ++version_);
+  // An endpoint-only change patches the previous snapshot instead of
+  // building the model again (build() decides, from the config hash).
+  auto snapshot = MeshSnapshot::build(std::move(set), ++version_, previous.get());
   REMORA_LOG_INFO(
       "snapshot {} built in {:.1f} ms: read {} files ({} parsed) in {:.1f} ms, model "
-      "in {:.1f} ms",
+      "{} in {:.1f} ms",
       version_, Ms(std::chrono::steady_clock::now() - start).count(), parsed_.files.size(),
-      parsed_.parsed_last, Ms(loaded - start).count(),
+      parsed_.parsed_last, Ms(loaded - start).count(), snapshot->patched() ? "patched" : "built",
       Ms(std::chrono::steady_clock::now() - loaded).count());
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -74,23 +77,29 @@ void ConfigWatcher::rebuild() {
 Status ConfigWatcher::run(const std::function<bool()>& should_stop) {
   Fd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (fd.get() < 0) return errnoError("inotify_init1", errno);
-  const uint32_t mask =
-      IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
+  // Complete writes only: IN_MODIFY fires for every write() of a file still
+  // being written, and with a leading-edge debounce the first of them would
+  // load a half-written file. IN_CREATE matters only for symlinks (below):
+  // a regular file's creation is followed by its IN_CLOSE_WRITE.
+  const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
   int dir_wd = ::inotify_add_watch(fd.get(), config_dir_.c_str(), mask);
   if (dir_wd < 0) return errnoError("inotify_add_watch " + config_dir_, errno);
   // The mesh file is watched through its folder: editors replace files by
   // rename, which would silently end a watch on the file itself.
   int mesh_wd = -1;
   std::string mesh_name;
+  std::string mesh_dir;
   if (!mesh_config_file_.empty()) {
     std::filesystem::path p(mesh_config_file_);
     std::string parent = p.parent_path().empty() ? "." : p.parent_path().string();
     mesh_name = p.filename().string();
+    mesh_dir = parent;
     mesh_wd = ::inotify_add_watch(fd.get(), parent.c_str(), mask);
     if (mesh_wd < 0) return errnoError("inotify_add_watch " + parent, errno);
   }
   rebuild();
   Debouncer debouncer(quiet_, max_wait_);
+  debouncer.fired(Debouncer::Clock::now());
   alignas(struct inotify_event) char buf[8192];
   while (!should_stop()) {
     int timeout_ms = 100;
@@ -109,17 +118,25 @@ Status ConfigWatcher::run(const std::function<bool()>& should_stop) {
           auto* ev = reinterpret_cast<struct inotify_event*>(p);
           std::string name = ev->len ? ev->name : "";
           bool relevant = ev->mask & IN_Q_OVERFLOW;
-          if (ev->wd == dir_wd) relevant |= endsWith(name, ".yaml") || endsWith(name, ".yml");
-          if (ev->wd == mesh_wd) relevant |= name == mesh_name;
+          bool named = false;
+          if (ev->wd == dir_wd) named |= endsWith(name, ".yaml") || endsWith(name, ".yml");
+          if (ev->wd == mesh_wd) named |= name == mesh_name;
+          if (named && (ev->mask & IN_CREATE)) {
+            // A new symlink is complete at once and gets no IN_CLOSE_WRITE.
+            struct stat st;
+            std::string dir = ev->wd == dir_wd ? config_dir_ : mesh_dir;
+            named = ::lstat((dir + "/" + name).c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+          }
+          relevant |= named;
           if (relevant) debouncer.onEvent(Debouncer::Clock::now());
           p += sizeof(struct inotify_event) + ev->len;
         }
       }
     }
     if (debouncer.due(Debouncer::Clock::now())) {
-      debouncer.reset();
       REMORA_LOG_DEBUG("config change in {}, rebuilding snapshot", config_dir_);
       rebuild();
+      debouncer.fired(Debouncer::Clock::now());
     }
   }
   return Status::okStatus();

@@ -19,43 +19,54 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = Debouncer::Clock;
 
-TEST(PilotDebouncer, FiresAfterTheQuietPeriod) {
+TEST(PilotDebouncer, ALoneChangeIsDueAtOnce) {
   Debouncer d(milliseconds(100), milliseconds(10000));
   Clock::time_point t0{};
   EXPECT_FALSE(d.pending());
   EXPECT_FALSE(d.due(t0));
   d.onEvent(t0);
   EXPECT_TRUE(d.pending());
-  EXPECT_FALSE(d.due(t0 + milliseconds(99)));
-  EXPECT_TRUE(d.due(t0 + milliseconds(100)));
-  d.reset();
+  EXPECT_TRUE(d.due(t0));
+  d.fired(t0 + milliseconds(5));
   EXPECT_FALSE(d.due(t0 + milliseconds(200)));
+  // Again after a quiet period (counted from the rebuild).
+  d.onEvent(t0 + milliseconds(105));
+  EXPECT_TRUE(d.due(t0 + milliseconds(105)));
 }
 
-TEST(PilotDebouncer, EachEventRestartsTheQuietPeriod) {
+TEST(PilotDebouncer, ChangesFollowingARebuildAreCoalesced) {
   Debouncer d(milliseconds(100), milliseconds(10000));
   Clock::time_point t0{};
   d.onEvent(t0);
+  d.fired(t0 + milliseconds(30));  // a rebuild that took 30 ms
+  // An editor's second write, 50 ms after its first: waits for quiet.
+  d.onEvent(t0 + milliseconds(50));
+  EXPECT_FALSE(d.due(t0 + milliseconds(50)));
   d.onEvent(t0 + milliseconds(80));
   EXPECT_FALSE(d.due(t0 + milliseconds(150)));
   EXPECT_EQ(d.deadline(), t0 + milliseconds(180));
   EXPECT_TRUE(d.due(t0 + milliseconds(180)));
+  d.fired(t0 + milliseconds(185));
+  // Within the window of that rebuild: coalesced again.
+  d.onEvent(t0 + milliseconds(250));
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(350));
 }
 
 TEST(PilotDebouncer, NeverWaitsLongerThanTheMaximum) {
   Debouncer d(milliseconds(100), milliseconds(10000));
   Clock::time_point t0{};
+  d.fired(t0);
   // A file rewritten every 50 ms never leaves 100 ms of quiet.
-  for (int ms = 0; ms < 9990; ms += 50) {
+  for (int ms = 50; ms < 10040; ms += 50) {
     d.onEvent(t0 + milliseconds(ms));
     ASSERT_FALSE(d.due(t0 + milliseconds(ms))) << ms;
   }
-  EXPECT_EQ(d.deadline(), t0 + milliseconds(10000));
-  EXPECT_TRUE(d.due(t0 + milliseconds(10000)));
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(10050));
+  EXPECT_TRUE(d.due(t0 + milliseconds(10050)));
   // The next burst starts its own maximum.
-  d.reset();
-  d.onEvent(t0 + milliseconds(10010));
-  EXPECT_EQ(d.deadline(), t0 + milliseconds(10110));
+  d.fired(t0 + milliseconds(10050));
+  d.onEvent(t0 + milliseconds(10060));
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(10160));
 }
 
 // The watcher parses again only the files whose text changed; what it
@@ -194,7 +205,7 @@ TEST_F(PilotConfigWatcher, PublishesTheFolderThenEachChange) {
   EXPECT_TRUE(status_.ok()) << status_.toString();
 }
 
-TEST_F(PilotConfigWatcher, ABadEditIsRefusedAndTheRestKeepsServing) {
+TEST_F(PilotConfigWatcher, ABadEditIsRefusedAndTheLastGoodObjectKeepsServing) {
   write("a.yaml", service("a"));
   write("b.yaml", service("b"));
   start(milliseconds(50), milliseconds(2000));
@@ -205,8 +216,102 @@ TEST_F(PilotConfigWatcher, ABadEditIsRefusedAndTheRestKeepsServing) {
   ASSERT_EQ(s->refusals().size(), 1u);
   EXPECT_EQ(s->refusals()[0].toString(),
             "b.yaml:5: document 0: Service default/b: bogus: unknown field");
+  ASSERT_EQ(s->services().size(), 2u);
+  EXPECT_EQ(s->services()[1].name, "b");
+  ASSERT_EQ(s->warnings().size(), 1u);
+  EXPECT_EQ(s->warnings()[0],
+            "b.yaml: Service default/b: not loaded from the file as it is now (it has errors); "
+            "the last good version keeps serving");
+  // Fixed: the new version, no warning.
+  write("b.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {ports: [{port: 81}]}\n");
+  ASSERT_TRUE(waitFor(3));
+  s = last();
+  EXPECT_TRUE(s->refusals().empty());
+  EXPECT_TRUE(s->warnings().empty());
+  ASSERT_EQ(s->services().size(), 2u);
+  EXPECT_EQ(s->services()[1].ports.at(0).port, 81u);
+}
+
+// An editor that saves in several writes, each closing the file: pilot may
+// load the file in between (a lone change is loaded at once), but the
+// half-written state never withdraws what the file served.
+TEST_F(PilotConfigWatcher, AHalfWrittenFileDoesNotWithdrawItsObjects) {
+  const std::string full =
+      service("a") + "---\n" +
+      "apiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {ports: [{port: 81}]}\n";
+  write("m.yaml", full);
+  start(milliseconds(50), milliseconds(2000));
+  ASSERT_TRUE(waitFor(1));
+  ASSERT_EQ(last()->services().size(), 2u);
+  // First part: a's document and b's cut in the middle of a flow map.
+  write("m.yaml", full.substr(0, full.find("{name: b") + 5));
+  ASSERT_TRUE(waitFor(2));
+  auto s = last();
+  EXPECT_FALSE(s->refusals().empty());
+  ASSERT_EQ(s->services().size(), 2u);
+  EXPECT_EQ(s->services()[1].name, "b");
+  EXPECT_EQ(s->services()[1].ports.at(0).port, 81u);
+  // The rest, with b changed.
+  std::string fixed = full;
+  fixed.replace(fixed.find("port: 81"), 8, "port: 82");
+  write("m.yaml", fixed);
+  ASSERT_TRUE(waitFor(3));
+  s = last();
+  EXPECT_TRUE(s->refusals().empty());
+  ASSERT_EQ(s->services().size(), 2u);
+  EXPECT_EQ(s->services()[1].ports.at(0).port, 82u);
+  // Removing b from a file that loads cleanly withdraws it.
+  write("m.yaml", service("a"));
+  ASSERT_TRUE(waitFor(4));
+  EXPECT_EQ(last()->services().size(), 1u);
+}
+
+TEST_F(PilotConfigWatcher, ALoneChangeIsPublishedWithoutWaitingForQuiet) {
+  // A quiet period far longer than the test's patience.
+  start(milliseconds(3000), milliseconds(10000));
+  ASSERT_TRUE(waitFor(1));
+  std::this_thread::sleep_for(milliseconds(3100));  // quiet since the first load
+  auto t0 = Clock::now();
+  write("a.yaml", service("a"));
+  ASSERT_TRUE(waitFor(2, milliseconds(2000)));
+  EXPECT_LT(Clock::now() - t0, milliseconds(2000));
+  // A second change right after it is coalesced: it waits for quiet.
+  auto t1 = Clock::now();
+  write("b.yaml", service("b"));
+  write("c.yaml", service("c"));
+  ASSERT_TRUE(waitFor(3, milliseconds(6000)));
+  EXPECT_GE(Clock::now() - t1, milliseconds(2900));
+  EXPECT_EQ(last()->services().size(), 3u);
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(count(), 3u);
+}
+
+TEST_F(PilotConfigWatcher, AFileStillBeingWrittenIsNotLoaded) {
+  start(milliseconds(50), milliseconds(2000));
+  ASSERT_TRUE(waitFor(1));
+  std::string text = service("a");
+  {
+    std::ofstream out(dir_ + "/a.yaml");
+    out << text.substr(0, text.size() / 2) << std::flush;  // IN_MODIFY, not closed
+    std::this_thread::sleep_for(milliseconds(400));
+    EXPECT_EQ(count(), 1u);
+    out << text.substr(text.size() / 2);
+  }
+  ASSERT_TRUE(waitFor(2));
+  auto s = last();
+  EXPECT_TRUE(s->refusals().empty());
   ASSERT_EQ(s->services().size(), 1u);
   EXPECT_EQ(s->services()[0].name, "a");
+}
+
+TEST_F(PilotConfigWatcher, ASymlinkedFileCounts) {
+  std::ofstream(dir_ + "/target.txt") << service("a");
+  start(milliseconds(50), milliseconds(2000));
+  ASSERT_TRUE(waitFor(1));
+  std::filesystem::create_symlink(dir_ + "/target.txt", dir_ + "/a.yaml");
+  ASSERT_TRUE(waitFor(2));
+  EXPECT_EQ(last()->services().size(), 1u);
 }
 
 TEST_F(PilotConfigWatcher, ANewDuplicateDoesNotReplaceTheServedObject) {
