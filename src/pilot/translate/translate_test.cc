@@ -821,9 +821,9 @@ TEST(PilotTranslateReuse, OnlyWhatAChangeTouchesIsBuiltAgain) {
 }
 
 TEST(PilotTranslateReuse, ResourcesNotUsedForSomeSnapshotsAreDropped) {
-  // Three generations in which no proxy asks for anything: the first
-  // generator's resources are still offered to the second and third, then
-  // no longer (they would pin its arena forever).
+  // Generators in which no proxy asks for anything: what the first one
+  // built is offered up to the third generator after it, not to later ones
+  // (it would pin its arena forever).
   auto first = std::make_unique<ConfigGenerator>(snapshotOf(kBase));
   everything(*first);
   auto g = std::move(first);
