@@ -129,17 +129,29 @@ std::vector<EdsCluster> serviceEdsClusters(const Service& svc, const Destination
 
 std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& svc,
                                   const DestinationRule* rule, const ResourceReuse& reuse) {
-  std::string inputs = "cds;" + svc.fqdn + ";" + (svc.passthrough ? "p" : "e") +
-                       std::to_string(snapshot.mesh().connect_timeout_ms) + ";";
+  // Appended piece by piece: computed for every service of a namespace
+  // whenever its first proxy asks after a change.
+  std::string inputs;
+  inputs.reserve(128);
+  inputs += "cds;";
+  inputs += svc.fqdn;
+  inputs += svc.passthrough ? ";p" : ";e";
+  inputs += std::to_string(snapshot.mesh().connect_timeout_ms);
+  inputs += ';';
   for (const auto& p : svc.ports) {
     if (p.protocol == Protocol::kUdp) continue;
-    inputs += std::to_string(p.port) + ",";
+    inputs += std::to_string(p.port);
+    inputs += ',';
   }
   // The rule's document holds its subsets and policies; its name is in the
   // clusters' metadata.
   if (rule) {
-    inputs += ";" + rule->meta.namespace_ + "/" + rule->meta.name + "#" +
-              std::to_string(reuse.objectHash(rule));
+    inputs += ';';
+    inputs += rule->meta.namespace_;
+    inputs += '/';
+    inputs += rule->meta.name;
+    inputs += '#';
+    inputs += std::to_string(reuse.objectHash(rule));
   }
   return inputs;
 }

@@ -189,10 +189,14 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   for (const auto& svc : snapshot_->services()) {
     if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
     const DestinationRule* rule = snapshot_->destinationRuleFor(svc, proxy.namespace_);
-    std::string inputs = serviceClustersInputs(*snapshot_, svc, rule, *this) + ";eds#" +
-                         std::to_string(svc.endpoints_hash) + ";";
-    for (const auto& p : svc.ports)
-      inputs += std::to_string(p.port) + ",";
+    std::string inputs = serviceClustersInputs(*snapshot_, svc, rule, *this);
+    inputs += ";eds#";
+    inputs += std::to_string(svc.endpoints_hash);
+    inputs += ';';
+    for (const auto& p : svc.ports) {
+      inputs += std::to_string(p.port);
+      inputs += ',';
+    }
     ns_inputs += inputs;
     ns_inputs += '\n';
     seen.push_back({&svc, rule, std::move(inputs)});

@@ -402,22 +402,30 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
     std::string head = "rds;" + reuse->proxyKey(proxy) + ";" + std::to_string(port) + ";" +
                        mesh.domain_suffix + ";" +
                        std::to_string(static_cast<int>(mesh.outbound_policy)) + ";";
-    std::vector<std::string> vh_inputs;
-    vh_inputs.reserve(services.size());
+    // Each virtual host's inputs are the head plus its service's part;
+    // spelled out only when the route config has to be built.
+    std::vector<size_t> ends;
+    ends.reserve(services.size());
     std::string inputs = head;
     for (const Service* svc : services) {
-      std::string one = head + svc->fqdn;
+      inputs += svc->fqdn;
       for (const auto& vip : svc->vips) {
-        one += ',';
-        one += vip;
+        inputs += ',';
+        inputs += vip;
       }
-      one += ';';
+      inputs += ';';
       appendVirtualServiceInputs(snapshot, snapshot.virtualServiceFor(svc->fqdn, proxy.namespace_),
-                                 *reuse, &one);
-      inputs.append(one, head.size());
-      vh_inputs.push_back(std::move(one));
+                                 *reuse, &inputs);
+      ends.push_back(inputs.size());
     }
     auto got = reuse->get(inputs, [&, port = port, &services = services]() -> ResourceList {
+      std::vector<std::string> vh_inputs;
+      vh_inputs.reserve(services.size());
+      size_t start = head.size();
+      for (size_t end : ends) {
+        vh_inputs.push_back(head + inputs.substr(start, end - start));
+        start = end;
+      }
       auto rc = alloc.make<RouteConfiguration>();
       std::vector<std::pair<size_t, int>> kept;
       buildOutboundRouteConfig(snapshot, proxy, port, services, rc.get(), reuse, &vh_inputs, &kept);
