@@ -4,6 +4,7 @@
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "pilot/model/parse.h"
 #include "pilot/translate/cds.h"
 #include "pilot/translate/eds.h"
 #include "pilot/translate/lds.h"
@@ -172,65 +173,85 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   if (existing.valid()) return existing.get();
   // Built outside the lock, so that other namespaces do not wait.
   auto out = std::make_shared<Outbound>();
-  out->listeners = buildOutboundListeners(*snapshot_, proxy, alloc_, this);
-  out->routes = buildOutboundRouteConfigs(*snapshot_, proxy, alloc_, this);
+  // Outbound listeners, route configs and clusters depend on no backend:
+  // when only backends changed since a snapshot (the same configHash, which
+  // covers every object but Pods and Endpoints, and the mesh config), the
+  // namespace's lists are the ones built then, one lookup each instead of
+  // computing every resource's inputs. Endpoints too, when none of the
+  // visible services' backends changed.
+  const std::string config_key =
+      "config;" + std::to_string(snapshot_->configHash()) + ";" + outboundKey(proxy) + ";";
+  out->listeners = *getShared(
+      config_key + "lds", [&] { return buildOutboundListeners(*snapshot_, proxy, alloc_, this); });
+  out->routes = *getShared(config_key + "rds", [&] {
+    return buildOutboundRouteConfigs(*snapshot_, proxy, alloc_, this);
+  });
+  uint64_t backends = fnv1a("backends");
+  for (const auto& svc : snapshot_->services()) {
+    if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
+    backends = fnv1a(std::string_view(reinterpret_cast<const char*>(&svc.endpoints_hash),
+                                      sizeof(svc.endpoints_hash)),
+                     backends);
+  }
   // A service's clusters and their assignments depend only on the service
   // and the DestinationRule a namespace sees for it, so namespaces seeing the
   // same rule share them (one entry per service). When no service's inputs
   // changed, the namespace's sorted lists are taken whole, which saves a
   // lookup per service and the sorting.
-  struct Seen {
-    const Service* service;
-    const DestinationRule* rule;
-    std::string inputs;
-  };
-  std::vector<Seen> seen;
-  std::string ns_inputs = "cds-ns;";
-  for (const auto& svc : snapshot_->services()) {
-    if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
-    const DestinationRule* rule = snapshot_->destinationRuleFor(svc, proxy.namespace_);
-    std::string inputs = serviceClustersInputs(*snapshot_, svc, rule, *this);
-    inputs += ";eds#";
-    inputs += std::to_string(svc.endpoints_hash);
-    inputs += ';';
-    for (const auto& p : svc.ports) {
-      inputs += std::to_string(p.port);
-      inputs += ',';
-    }
-    ns_inputs += inputs;
-    ns_inputs += '\n';
-    seen.push_back({&svc, rule, std::move(inputs)});
-  }
-  auto both = getShared(ns_inputs, [&] {
-    ResourceList clusters;
-    ResourceList endpoints;
-    for (const auto& [svc, rule, inputs] : seen) {
-      auto group = getShared(inputs, [&, svc = svc, rule = rule] {
-        ServiceClusters built = buildServiceClusters(*snapshot_, *svc, rule, alloc_);
-        ResourceList all = std::move(built.clusters);
-        for (const auto& target : built.eds) {
-          auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
-          buildLoadAssignment(std::string(target.name), target.service, target.port,
-                              target.subset_labels, cla.get());
-          all.emplace_back(std::move(cla));
-        }
-        return all;
-      });
-      // Clusters first, then one assignment per EDS cluster in the same
-      // order; a passthrough service has none.
-      size_t n_clusters = 0;
-      for (const auto& p : svc->ports) {
-        if (p.protocol != Protocol::kUdp) n_clusters += 1 + (rule ? rule->subsets.size() : 0);
+  auto both = getShared(config_key + "cds-eds;" + std::to_string(backends), [&] {
+    struct Seen {
+      const Service* service;
+      const DestinationRule* rule;
+      std::string inputs;
+    };
+    std::vector<Seen> seen;
+    std::string ns_inputs = "cds-ns;";
+    for (const auto& svc : snapshot_->services()) {
+      if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
+      const DestinationRule* rule = snapshot_->destinationRuleFor(svc, proxy.namespace_);
+      std::string inputs = serviceClustersInputs(*snapshot_, svc, rule, *this);
+      inputs += ";eds#";
+      inputs += std::to_string(svc.endpoints_hash);
+      inputs += ';';
+      for (const auto& p : svc.ports) {
+        inputs += std::to_string(p.port);
+        inputs += ',';
       }
-      auto split = group->begin() + static_cast<std::ptrdiff_t>(n_clusters);
-      clusters.insert(clusters.end(), group->begin(), split);
-      endpoints.insert(endpoints.end(), split, group->end());
+      ns_inputs += inputs;
+      ns_inputs += '\n';
+      seen.push_back({&svc, rule, std::move(inputs)});
     }
-    sortByName(&clusters);
-    sortByName(&endpoints);
-    clusters.insert(clusters.end(), std::make_move_iterator(endpoints.begin()),
-                    std::make_move_iterator(endpoints.end()));
-    return clusters;
+    return *getShared(ns_inputs, [&] {
+      ResourceList clusters;
+      ResourceList endpoints;
+      for (const auto& [svc, rule, inputs] : seen) {
+        auto group = getShared(inputs, [&, svc = svc, rule = rule] {
+          ServiceClusters built = buildServiceClusters(*snapshot_, *svc, rule, alloc_);
+          ResourceList all = std::move(built.clusters);
+          for (const auto& target : built.eds) {
+            auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
+            buildLoadAssignment(std::string(target.name), target.service, target.port,
+                                target.subset_labels, cla.get());
+            all.emplace_back(std::move(cla));
+          }
+          return all;
+        });
+        // Clusters first, then one assignment per EDS cluster in the same
+        // order; a passthrough service has none.
+        size_t n_clusters = 0;
+        for (const auto& p : svc->ports) {
+          if (p.protocol != Protocol::kUdp) n_clusters += 1 + (rule ? rule->subsets.size() : 0);
+        }
+        auto split = group->begin() + static_cast<std::ptrdiff_t>(n_clusters);
+        clusters.insert(clusters.end(), group->begin(), split);
+        endpoints.insert(endpoints.end(), split, group->end());
+      }
+      sortByName(&clusters);
+      sortByName(&endpoints);
+      clusters.insert(clusters.end(), std::make_move_iterator(endpoints.begin()),
+                      std::make_move_iterator(endpoints.end()));
+      return clusters;
+    });
   });
   // Clusters, then assignments, each sorted by name.
   auto split = std::find_if(both->begin(), both->end(), [](const Resource& r) {
