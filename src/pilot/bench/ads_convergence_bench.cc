@@ -21,10 +21,12 @@
 //         EDS of the new version; checks that no other type was pushed.
 // Times run from just before the rename (or unlink) to the last ACK, as
 // the clients saw it (the ACK handed to their gRPC stream) and as pilot saw
-// it (/debug/syncz ackedAt, millisecond resolution). So they include pilot's
-// debounce (--debounce-after-ms, pilot's own default 100 ms), reading the
-// folder, building the snapshot, translating, serializing, gRPC, and the
-// clients decoding. Also pilot's CPU per change (utime + stime of the
+// it (/debug/syncz ackedAt, millisecond resolution). So they include
+// reading the folder, building (or, for endpoint-only changes, patching) the
+// snapshot, translating, serializing, gRPC, and the clients decoding. Each
+// change comes 300 ms after the previous one settled, so pilot's leading-edge
+// debounce loads it at once: --debounce-after-ms (default 100 ms) adds to
+// these times only for changes that follow another within that window. Also pilot's CPU per change (utime + stime of the
 // process), its RSS, and the clients' CPU. Prints medians and ranges.
 #include <fcntl.h>
 #include <signal.h>
