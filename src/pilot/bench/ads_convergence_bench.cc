@@ -26,8 +26,9 @@
 // snapshot, translating, serializing, gRPC, and the clients decoding. Each
 // change comes 300 ms after the previous one settled, so pilot's leading-edge
 // debounce loads it at once: --debounce-after-ms (default 100 ms) adds to
-// these times only for changes that follow another within that window. Also pilot's CPU per change (utime + stime of the
-// process), its RSS, and the clients' CPU. Prints medians and ranges.
+// these times only for changes that follow another within that window.
+// Also pilot's CPU per change (utime + stime of the process), its RSS, and
+// the clients' CPU. Prints medians and ranges.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
