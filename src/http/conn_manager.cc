@@ -90,7 +90,7 @@ class ConnectionManager::ActiveStream : public StreamDecoder,
   // From the connection.
   // A request that failed in its head: no headers, only the error reply.
   void startForError() {
-    request_headers_ = std::make_unique<HeaderMap>();
+    request_headers_ = newHeaderMap();
     info_.request_headers = request_headers_.get();
     request_complete_ = true;
   }
@@ -473,7 +473,7 @@ void ConnectionManager::ActiveStream::sendLocalReply(
     return;
   }
   info_.local_reply_body = body;
-  auto headers = std::make_unique<HeaderMap>();
+  auto headers = newHeaderMap();
   char code[4];
   auto r = std::to_chars(code, code + sizeof(code), status);
   headers->add(":status", std::string_view(code, static_cast<size_t>(r.ptr - code)));

@@ -91,7 +91,7 @@ class Responder : public StreamFilter {
         text += "|" + e.name + "=" + e.value;
       }
     }
-    auto h = std::make_unique<HeaderMap>();
+    auto h = newHeaderMap();
     h->add(":status", "200");
     h->add("content-length", std::to_string(text.size()));
     h->add("connection", "keep-alive");  // hop-by-hop: must not reach the client

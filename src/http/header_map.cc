@@ -18,13 +18,6 @@ char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
-bool hasUpper(std::string_view s) {
-  for (char c : s) {
-    if (c >= 'A' && c <= 'Z') return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string_view knownName(Known h) {
@@ -87,12 +80,19 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
   Entry e;
-  e.name.assign(name);
-  if (hasUpper(name)) {
-    for (char& c : e.name)
-      c = lower(c);
+  if (!spare_.empty()) {
+    e = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  // Lower-cased while copied (branch-free, so the compiler can vectorise).
+  e.name.resize(name.size());
+  char* lower_name = e.name.data();
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    lower_name[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
   }
   e.value.assign(value);
+  e.parsed = false;
   Known k = knownFromName(e.name);
   e.known = k;
   if (k != Known::kCount && index_[static_cast<size_t>(k)] == kAbsent &&
@@ -103,11 +103,17 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   entries_.push_back(std::move(e));
 }
 
+void HeaderMap::addParsed(std::string_view name, std::string_view value) {
+  add(name, value);
+  entries_.back().parsed = true;
+}
+
 void HeaderMap::set(std::string_view name, std::string_view value) {
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (equalsIgnoreCase(entries_[i].name, name)) {
       byte_size_ -= entries_[i].value.size();
       entries_[i].value.assign(value);
+      entries_[i].parsed = false;
       byte_size_ += value.size();
       // Drop later duplicates.
       size_t w = i + 1;
@@ -138,6 +144,7 @@ void HeaderMap::set(Known h, std::string_view value) {
   Entry& e = entries_[static_cast<size_t>(i)];
   byte_size_ = byte_size_ - e.value.size() + value.size();
   e.value.assign(value);
+  e.parsed = false;
   for (size_t j = static_cast<size_t>(i) + 1; j < entries_.size(); ++j) {
     if (entries_[j].known == h) {
       // Rare: drop the later duplicates the slow way.
@@ -149,6 +156,83 @@ void HeaderMap::set(Known h, std::string_view value) {
 
 size_t HeaderMap::remove(std::string_view name) {
   return removeIf([name](const Entry& e) { return equalsIgnoreCase(e.name, name); });
+}
+
+void HeaderMap::clear() {
+  // Reversed, so that add() pops them in their old order: a next message of
+  // the same shape finds each field's buffers the right size.
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
+    spare_.push_back(std::move(*it));
+  entries_.clear();
+  index_.fill(kAbsent);
+  byte_size_ = 0;
+}
+
+size_t HeaderMap::retainedBytes() const {
+  size_t n = (entries_.capacity() + spare_.capacity()) * sizeof(Entry);
+  for (const auto* list : {&entries_, &spare_}) {
+    for (const Entry& e : *list)
+      n += e.name.capacity() + e.value.capacity();
+  }
+  return n;
+}
+
+namespace {
+
+// The free list of this thread. A plain pointer (trivially destructible) so
+// that a map released while the thread's other thread_locals are being
+// destroyed can still tell that the list is gone.
+struct FreeMaps {
+  std::vector<HeaderMap*> maps;
+};
+thread_local FreeMaps* t_free_maps = nullptr;
+thread_local bool t_thread_exiting = false;
+struct FreeMapsOwner {
+  ~FreeMapsOwner() {
+    t_thread_exiting = true;
+    if (!t_free_maps) return;
+    for (HeaderMap* m : t_free_maps->maps)
+      delete m;
+    delete t_free_maps;
+    t_free_maps = nullptr;
+  }
+};
+thread_local FreeMapsOwner t_free_maps_owner;
+
+// Enough for the streams in flight on a busy worker; maps that grew large
+// (a request with a big header block) are freed rather than kept.
+constexpr size_t kMaxFreeMaps = 64;
+constexpr size_t kMaxRecycledBytes = 16 * 1024;
+
+FreeMaps* freeMaps() {
+  if (t_thread_exiting) return nullptr;
+  if (!t_free_maps) {
+    (void)&t_free_maps_owner;  // constructs it, so the list is freed at thread exit
+    t_free_maps = new FreeMaps;
+  }
+  return t_free_maps;
+}
+
+}  // namespace
+
+void HeaderMapRecycler::operator()(HeaderMap* map) const {
+  FreeMaps* list = freeMaps();
+  if (list && list->maps.size() < kMaxFreeMaps && map->retainedBytes() <= kMaxRecycledBytes) {
+    map->clear();
+    list->maps.push_back(map);
+    return;
+  }
+  delete map;
+}
+
+HeaderMapPtr newHeaderMap() {
+  FreeMaps* list = freeMaps();
+  if (list && !list->maps.empty()) {
+    HeaderMap* map = list->maps.back();
+    list->maps.pop_back();
+    return HeaderMapPtr(map);
+  }
+  return HeaderMapPtr(new HeaderMap);
 }
 
 void HeaderMap::reindex() {

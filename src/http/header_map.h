@@ -54,6 +54,9 @@ class HeaderMap {
     std::string name;  // lower-case
     std::string value;
     Known known = Known::kCount;  // knownFromName(name), computed once
+    // Came from the HTTP/1 parser, which refuses every byte an encoder must
+    // not write (CR, LF, NUL, separators in names): no need to check again.
+    bool parsed = false;
   };
 
   HeaderMap() { index_.fill(kAbsent); }
@@ -61,6 +64,8 @@ class HeaderMap {
   // Appends a field; `name` is lower-cased. Repeated names are kept as
   // separate entries, in order.
   void add(std::string_view name, std::string_view value);
+  // add() for a field the parser validated (see Entry::parsed).
+  void addParsed(std::string_view name, std::string_view value);
   // Replaces every field called `name` by one field with `value` (kept at the
   // position of the first, or appended).
   void set(std::string_view name, std::string_view value);
@@ -89,6 +94,12 @@ class HeaderMap {
   // set() for a known header, without comparing names.
   void set(Known h, std::string_view value);
   void reserve(size_t n) { entries_.reserve(n); }
+  // Removes every field but keeps the memory of their strings, which later
+  // add() calls reuse: a recycled map (newHeaderMap) then fills without
+  // allocating.
+  void clear();
+  // Heap bytes the map holds (entries and string buffers, used or spare).
+  size_t retainedBytes() const;
 
   // The first value of `name`, or nullptr.
   const std::string* get(std::string_view name) const;
@@ -132,10 +143,22 @@ class HeaderMap {
   void reindex();
 
   std::vector<Entry> entries_;
+  // Cleared entries whose string buffers add() reuses.
+  std::vector<Entry> spare_;
   std::array<int16_t, static_cast<size_t>(Known::kCount)> index_;
   size_t byte_size_ = 0;
 };
 
-using HeaderMapPtr = std::unique_ptr<HeaderMap>;
+// Every request and response needs a map or two; on the request path their
+// allocations (the map, its vector, its longer strings) were most of the
+// proxy's mallocs. Maps therefore go back to a small per-thread free list when
+// released and come out cleared from newHeaderMap().
+struct HeaderMapRecycler {
+  void operator()(HeaderMap* map) const;
+};
+using HeaderMapPtr = std::unique_ptr<HeaderMap, HeaderMapRecycler>;
+
+// An empty map: one from this thread's free list, or a new one.
+HeaderMapPtr newHeaderMap();
 
 }  // namespace remora::http

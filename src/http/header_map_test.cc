@@ -55,5 +55,76 @@ TEST(HeaderMapTest, KnownNamesRoundTrip) {
   EXPECT_EQ(knownFromName("x-other"), Known::kCount);
 }
 
+TEST(HeaderMapTest, LowerCasesOnlyAsciiLetters) {
+  HeaderMap h;
+  h.add("X-Mixed_Case-09@[`{", "Value Kept");
+  EXPECT_EQ(h.entries()[0].name, "x-mixed_case-09@[`{");
+  EXPECT_EQ(h.entries()[0].value, "Value Kept");
+}
+
+TEST(HeaderMapTest, ClearForgetsFieldsAndIndex) {
+  HeaderMap h;
+  h.add(":status", "200");
+  h.add("content-length", "5");
+  h.add("x-long-header-name-beyond-small-strings", std::string(100, 'v'));
+  h.clear();
+  size_t bytes = h.retainedBytes();
+  EXPECT_TRUE(h.empty());
+  EXPECT_EQ(h.byteSize(), 0u);
+  EXPECT_FALSE(h.has(Known::kStatus));
+  EXPECT_FALSE(h.has(Known::kContentLength));
+  EXPECT_EQ(h.get("x-long-header-name-beyond-small-strings"), nullptr);
+  h.add("content-length", "7");
+  EXPECT_EQ(h.value(Known::kContentLength), "7");
+  EXPECT_EQ(h.size(), 1u);
+  EXPECT_EQ(h.byteSize(), std::string_view("content-length7").size());
+  // Filling it again with fields of the same sizes reuses the kept buffers.
+  h.add(":status", "200");
+  h.add("x-long-header-name-beyond-small-strings", std::string(100, 'v'));
+  h.clear();
+  EXPECT_EQ(h.retainedBytes(), bytes);
+}
+
+TEST(HeaderMapTest, ReleasedMapsComeBackEmpty) {
+  HeaderMap* first;
+  {
+    HeaderMapPtr h = newHeaderMap();
+    first = h.get();
+    h->add(":method", "GET");
+    h->addParsed("x-parsed", "yes");
+  }
+  HeaderMapPtr again = newHeaderMap();
+  EXPECT_EQ(again.get(), first);  // recycled on this thread
+  EXPECT_TRUE(again->empty());
+  EXPECT_FALSE(again->has(Known::kMethod));
+  again->add("x-added", "no");
+  EXPECT_FALSE(again->entries()[0].parsed);  // no flag left over from the last user
+  HeaderMapPtr other = newHeaderMap();
+  EXPECT_NE(other.get(), again.get());
+}
+
+TEST(HeaderMapTest, OversizedMapsAreNotKept) {
+  HeaderMap* big;
+  {
+    HeaderMapPtr h = newHeaderMap();
+    big = h.get();
+    h->add("x-big", std::string(64 * 1024, 'b'));
+  }
+  HeaderMapPtr next = newHeaderMap();
+  EXPECT_LT(next->retainedBytes(), 64u * 1024);
+  (void)big;
+}
+
+TEST(HeaderMapTest, ChangingAParsedValueDropsTheParsedMark) {
+  HeaderMap h;
+  h.addParsed("x-a", "1");
+  h.addParsed("date", "then");
+  EXPECT_TRUE(h.entries()[0].parsed);
+  h.set("x-a", "2\r\nx-injected: 1");
+  h.set(Known::kDate, "now");
+  EXPECT_FALSE(h.entries()[0].parsed);
+  EXPECT_FALSE(h.entries()[1].parsed);
+}
+
 }  // namespace
 }  // namespace remora::http

@@ -101,7 +101,7 @@ void writeFields(Buffer& out, const HeaderMap& h, bool skip_host, bool skip_leng
     if (k == Known::kTransferEncoding) continue;
     if (k == Known::kHost && skip_host) continue;
     if (k == Known::kContentLength && skip_length) continue;
-    if (!safeToWrite(e.name, e.value)) continue;
+    if (!e.parsed && !safeToWrite(e.name, e.value)) continue;
     // One reservation and four copies per line rather than four appends.
     const size_t n = e.name.size() + e.value.size() + 4;
     Buffer::Room room = out.reserve(n);

@@ -63,6 +63,18 @@ TEST(Http1ServerTest, ContentLengthBodyAndResponse) {
   EXPECT_FALSE(codec.wantsClose());
 }
 
+TEST(Http1ServerTest, UnsafeValueSetOverAParsedFieldIsNotWritten) {
+  ServerHarness h;
+  Http1ServerConnection codec(h);
+  ASSERT_TRUE(codec.dispatch("GET / HTTP/1.1\r\nHost: a\r\n\r\n").ok());
+  HeaderMap r = response(200, {{"content-length", "0"}});
+  r.addParsed("x-from-upstream", "fine");
+  // A filter rewrites the parsed field with bytes that would split the head.
+  r.set("x-from-upstream", "v\r\nx-injected: 1");
+  h.encoders[0]->encodeHeaders(r, true);
+  EXPECT_EQ(codec.output().toString(), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+}
+
 TEST(Http1ServerTest, ChunkedRequestWithTrailersAndChunkedResponse) {
   ServerHarness h;
   Http1ServerConnection codec(h);

@@ -450,7 +450,7 @@ void Http1Parser::processHead(std::string_view block, uint64_t base) {
                                     : finishResponseHead(line, base, head);
   if (!ok) return;
   for (const Field& f : fields_)
-    head.headers->add(f.name, f.value);
+    head.headers->addParsed(f.name, f.value);
   fields_.clear();
 
   callbacks_.onHead(head);
@@ -608,7 +608,7 @@ bool Http1Parser::finishRequestHead(std::string_view line, uint64_t base, Head& 
                  head.body == BodyKind::kNone && !head.connect;
   head.expect_continue = head.version == Protocol::kHttp11 && f.expect_continue;
 
-  head.headers = std::make_unique<HeaderMap>();
+  head.headers = newHeaderMap();
   // Room for the fields, the pseudo-headers and what a proxy adds, so the
   // request path does not grow the vector field by field.
   head.headers->reserve(fields_.size() + 10);
@@ -681,7 +681,7 @@ bool Http1Parser::finishResponseHead(std::string_view line, uint64_t base, Head&
     head.keep_alive = false;
   }
   head.upgrade = status == 101;
-  head.headers = std::make_unique<HeaderMap>();
+  head.headers = newHeaderMap();
   head.headers->reserve(fields_.size() + 6);
   char code[4] = {line[9], line[10], line[11], 0};
   head.headers->add(":status", std::string_view(code, 3));
@@ -694,9 +694,9 @@ void Http1Parser::processTrailers(std::string_view block, uint64_t base) {
     flushBody(true);
   } else {
     if (!body_.empty()) flushBody(false);
-    auto trailers = std::make_unique<HeaderMap>();
+    auto trailers = newHeaderMap();
     for (const Field& f : fields_)
-      trailers->add(f.name, f.value);
+      trailers->addParsed(f.name, f.value);
     fields_.clear();
     callbacks_.onTrailers(std::move(trailers));
   }
