@@ -396,11 +396,13 @@ std::shared_ptr<const PushContext> DiscoveryServer::context() const {
 }
 
 void DiscoveryServer::onSnapshot(std::shared_ptr<const MeshSnapshot> snapshot) {
-  auto ctx = std::make_shared<const PushContext>(snapshot, std::chrono::steady_clock::now());
-  std::shared_ptr<const PushContext> previous;
+  // Snapshots come from one thread, so the context read here is the one the
+  // new context replaces; streams keep serving from it meanwhile.
+  std::shared_ptr<const PushContext> previous = context();
+  auto ctx = std::make_shared<const PushContext>(snapshot, std::chrono::steady_clock::now(),
+                                                 previous.get());
   {
     std::lock_guard<std::mutex> lock(context_mu_);
-    previous = context_;
     context_ = ctx;
   }
   metrics_->setVersion(snapshot->version());

@@ -57,9 +57,10 @@ std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
   return out;
 }
 
-PushContext::PushContext(std::shared_ptr<const MeshSnapshot> snapshot, SteadyTime published)
+PushContext::PushContext(std::shared_ptr<const MeshSnapshot> snapshot, SteadyTime published,
+                         const PushContext* previous)
     : snapshot_(std::move(snapshot)),
-      generator_(snapshot_),
+      generator_(snapshot_, previous ? &previous->generator_ : nullptr),
       version_(std::to_string(snapshot_->version())),
       published_(published) {}
 

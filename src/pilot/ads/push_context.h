@@ -47,7 +47,12 @@ std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
 
 class PushContext {
  public:
-  PushContext(std::shared_ptr<const MeshSnapshot> snapshot, SteadyTime published);
+  // `previous`: the context this one replaces; its generator's resources
+  // whose inputs did not change are reused instead of rebuilt (the first
+  // proxy of a namespace after a change then pays only for what changed).
+  // Only read during construction.
+  PushContext(std::shared_ptr<const MeshSnapshot> snapshot, SteadyTime published,
+              const PushContext* previous = nullptr);
 
   const MeshSnapshot& snapshot() const { return *snapshot_; }
   const std::shared_ptr<const MeshSnapshot>& snapshotPtr() const { return snapshot_; }
