@@ -298,9 +298,11 @@ class Mesh:
             f.write(text)
         os.rename(tmp, os.path.join(self.dir, name))
 
-    def apply(self, name, text, types=("cds", "eds", "lds", "rds")):
-        """Writes a file and waits until the client has ACKed the result
-        (for `types`: the types the change is pushed as)."""
+    def load(self, name, text):
+        """Writes a file and waits until pilot has a snapshot with it (no
+        client needed). Pilot loads a lone change at once, so two writes in
+        a row may become two snapshots: a client connecting in between would
+        see the first alone."""
         before = self.pilot.version()
         self.write(name, text)
         deadline = time.time() + DEADLINE
@@ -308,6 +310,11 @@ class Mesh:
             if time.time() > deadline:
                 raise Failure("pilot did not take %s:\n%s" % (name, self.pilot.log_text()))
             time.sleep(0.02)
+
+    def apply(self, name, text, types=("cds", "eds", "lds", "rds")):
+        """Writes a file and waits until the client has ACKed the result
+        (for `types`: the types the change is pushed as)."""
+        self.load(name, text)
         return self.pilot.wait_synced(self.pilot.version(), types)
 
     def connect(self):
@@ -376,8 +383,8 @@ def case_plain(mesh):
 
 
 def case_weighted(mesh):
-    mesh.write("destination-rule.yaml", DESTINATION_RULE % {"lb": "ROUND_ROBIN"})
-    mesh.write("virtual-service.yaml", VS_WEIGHTED)
+    mesh.load("destination-rule.yaml", DESTINATION_RULE % {"lb": "ROUND_ROBIN"})
+    mesh.load("virtual-service.yaml", VS_WEIGHTED)
     mesh.connect()
     total = 1000
     counts = mesh.call(total)
@@ -391,8 +398,8 @@ def case_weighted(mesh):
 
 
 def case_header(mesh):
-    mesh.write("destination-rule.yaml", DESTINATION_RULE % {"lb": "LEAST_REQUEST"})
-    mesh.write("virtual-service.yaml", VS_HEADER)
+    mesh.load("destination-rule.yaml", DESTINATION_RULE % {"lb": "LEAST_REQUEST"})
+    mesh.load("virtual-service.yaml", VS_HEADER)
     mesh.connect()
     jason = mesh.call(50, metadata=(("end-user", "jason"),))
     other = mesh.call(50, metadata=(("end-user", "mary"),))
@@ -407,7 +414,10 @@ def case_update(mesh):
     mesh.connect()
     before = mesh.call(20)
     expect(set(before) == set(BACKENDS), "not every backend answered: %s" % before)
-    mesh.write("destination-rule.yaml", DESTINATION_RULE % {"lb": "ROUND_ROBIN"})
+    # Two changes, each waited for: pilot loads a lone change at once, so the
+    # two writes may become two snapshots, and the rule's alone must not be
+    # mistaken for the route's.
+    mesh.apply("destination-rule.yaml", DESTINATION_RULE % {"lb": "ROUND_ROBIN"})
     mesh.apply("virtual-service.yaml", VS_ALL_V2)
     after = mesh.call(50)
     print("update: before %s, after %s" % (before, after))
