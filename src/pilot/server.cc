@@ -179,8 +179,13 @@ BlockingHttpResponse PilotServer::handleObjects(const BlockingHttpRequest& reque
     return errorReply(405, request.method + " is not allowed on /apis/v1/objects");
   }
   uint64_t before = servedVersion();
-  ObjectApiResult result =
-      request.method == "POST" ? objects_.apply(request.body) : objects_.remove(request.body);
+  ObjectApiResult result;
+  {
+    // Every file of the request in one snapshot.
+    auto hold = watcher_.holdReloads();
+    result =
+        request.method == "POST" ? objects_.apply(request.body) : objects_.remove(request.body);
+  }
   std::shared_ptr<const MeshSnapshot> served;
   if (result.status == 200 && result.changed()) {
     // Answer once pilot serves the change, so that a client may rely on it.

@@ -135,7 +135,10 @@ Status ConfigWatcher::run(const std::function<bool()>& should_stop) {
     }
     if (debouncer.due(Debouncer::Clock::now())) {
       REMORA_LOG_DEBUG("config change in {}, rebuilding snapshot", config_dir_);
-      rebuild();
+      {
+        std::lock_guard<std::mutex> hold(reload_mu_);  // waits out a holdReloads()
+        rebuild();
+      }
       debouncer.fired(Debouncer::Clock::now());
     }
   }

@@ -31,6 +31,13 @@ class ConfigWatcher {
   // The latest snapshot; any thread.
   std::shared_ptr<const MeshSnapshot> current() const;
 
+  // Held by a writer of several files at once (the object API applying a
+  // multi-document request): the folder is not read meanwhile, so what it
+  // writes lands in one snapshot although a lone change is loaded at once.
+  // Without it a VirtualService and the DestinationRule it needs, applied
+  // together, could be served one without the other (503 NC in between).
+  std::unique_lock<std::mutex> holdReloads() { return std::unique_lock<std::mutex>(reload_mu_); }
+
  private:
   void rebuild();
 
@@ -43,6 +50,7 @@ class ConfigWatcher {
   ParsedFileCache parsed_;  // the watcher's thread only
   mutable std::mutex mu_;
   std::shared_ptr<const MeshSnapshot> current_;
+  std::mutex reload_mu_;  // holdReloads()
 };
 
 }  // namespace remora::pilot

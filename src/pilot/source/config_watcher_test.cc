@@ -328,6 +328,23 @@ TEST_F(PilotConfigWatcher, ANewDuplicateDoesNotReplaceTheServedObject) {
   EXPECT_EQ(s->refusals()[0].source.file, "0-copy.yaml");
 }
 
+TEST_F(PilotConfigWatcher, FilesWrittenUnderAHoldLandInOneSnapshot) {
+  start(milliseconds(100), milliseconds(10000));
+  ASSERT_TRUE(waitFor(1));
+  std::this_thread::sleep_for(milliseconds(150));  // the next change is a lone one
+  {
+    auto hold = watcher_->holdReloads();
+    write("a.yaml", service("a"));
+    // Long enough for the lone change to be due and the watcher to try.
+    std::this_thread::sleep_for(milliseconds(300));
+    EXPECT_EQ(count(), 1u);
+    write("b.yaml", service("b"));
+  }
+  ASSERT_TRUE(waitFor(2));
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(snapshots_.at(1)->services().size(), 2u);
+}
+
 TEST_F(PilotConfigWatcher, ABurstOfWritesGivesOneSnapshot) {
   start(milliseconds(300), milliseconds(10000));
   ASSERT_TRUE(waitFor(1));
