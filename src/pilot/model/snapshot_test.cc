@@ -433,11 +433,34 @@ TEST(PilotSnapshot, APatchedSnapshotServesWhatARebuiltOneServes) {
       "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: db}\nsubsets:\n"
       "- addresses: [{ip: 10.244.0.7, targetRef: {kind: Pod, name: db-0}}]\n"
       "  ports: [{name: tcp-db, port: 15432}]\n";
-  const std::string pods = pod("r1", "default", "10.244.0.11", "{app: reviews, version: v1}") +
-                           pod("r2", "default", "10.244.0.12", "{app: reviews, version: v2}") +
-                           pod("p1", "prod", "10.244.1.11", "{app: reviews, version: v1}") +
-                           pod("rt", "default", "10.244.0.13", "{app: ratings}") +
-                           pod("db-0", "default", "10.244.0.7", "{role: primary}");
+  // The five pods, each of `changed` in place of the pod of its name, and
+  // without the pod named `drop`.
+  struct PodSpec {
+    const char* name;
+    const char* ns;
+    const char* ip;
+    std::string labels;
+    std::string extra;
+  };
+  const std::vector<PodSpec> base_pods = {
+      {"r1", "default", "10.244.0.11", "{app: reviews, version: v1}", ""},
+      {"r2", "default", "10.244.0.12", "{app: reviews, version: v2}", ""},
+      {"p1", "prod", "10.244.1.11", "{app: reviews, version: v1}", ""},
+      {"rt", "default", "10.244.0.13", "{app: ratings}", ""},
+      {"db-0", "default", "10.244.0.7", "{role: primary}", ""},
+  };
+  auto podsWith = [&](const std::vector<PodSpec>& changed, const std::string& drop = "") {
+    std::string out;
+    for (PodSpec p : base_pods) {
+      if (p.name == drop) continue;
+      for (const auto& c : changed) {
+        if (std::string(c.name) == p.name) p = c;
+      }
+      out += pod(p.name, p.ns, p.ip, p.labels, p.extra);
+    }
+    return out;
+  };
+  const std::string pods = podsWith({});
   struct Change {
     std::string what;
     std::string text;
@@ -445,31 +468,15 @@ TEST(PilotSnapshot, APatchedSnapshotServesWhatARebuiltOneServes) {
   const std::vector<Change> changes = {
       {"a pod added", rules + endpoints + pods +
                           pod("r3", "default", "10.244.0.14", "{app: reviews, version: v2}")},
-      {"a pod removed", rules + endpoints +
-                            pod("r1", "default", "10.244.0.11", "{app: reviews, version: v1}") +
-                            pod("p1", "prod", "10.244.1.11", "{app: reviews, version: v1}") +
-                            pod("rt", "default", "10.244.0.13", "{app: ratings}") +
-                            pod("db-0", "default", "10.244.0.7", "{role: primary}")},
+      {"a pod removed", rules + endpoints + podsWith({}, "r2")},
       {"a pod relabelled into another service",
-       rules + endpoints + pod("r1", "default", "10.244.0.11", "{app: reviews, version: v1}") +
-           pod("r2", "default", "10.244.0.12", "{app: ratings}") +
-           pod("p1", "prod", "10.244.1.11", "{app: reviews, version: v1}") +
-           pod("rt", "default", "10.244.0.13", "{app: ratings}") +
-           pod("db-0", "default", "10.244.0.7", "{role: primary}")},
+       rules + endpoints + podsWith({{"r2", "default", "10.244.0.12", "{app: ratings}", ""}})},
       {"a pod no longer ready",
        rules + endpoints +
-           pod("r1", "default", "10.244.0.11", "{app: reviews, version: v1}",
-               ", conditions: [{type: Ready, status: \"False\"}]") +
-           pod("r2", "default", "10.244.0.12", "{app: reviews, version: v2}") +
-           pod("p1", "prod", "10.244.1.11", "{app: reviews, version: v1}") +
-           pod("rt", "default", "10.244.0.13", "{app: ratings}") +
-           pod("db-0", "default", "10.244.0.7", "{role: primary}")},
+           podsWith({{"r1", "default", "10.244.0.11", "{app: reviews, version: v1}",
+                      ", conditions: [{type: Ready, status: \"False\"}]"}})},
       {"a pod named by Endpoints relabelled",
-       rules + endpoints + pod("r1", "default", "10.244.0.11", "{app: reviews, version: v1}") +
-           pod("r2", "default", "10.244.0.12", "{app: reviews, version: v2}") +
-           pod("p1", "prod", "10.244.1.11", "{app: reviews, version: v1}") +
-           pod("rt", "default", "10.244.0.13", "{app: ratings}") +
-           pod("db-0", "default", "10.244.0.7", "{role: replica}")},
+       rules + endpoints + podsWith({{"db-0", "default", "10.244.0.7", "{role: replica}", ""}})},
       {"Endpoints changed",
        rules +
            "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: db}\nsubsets:\n"
