@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/http_status.h"
+
 namespace remora {
 namespace {
 
@@ -192,33 +194,9 @@ std::string BlockingHttpRequest::queryParam(std::string_view name) const {
   return "";
 }
 
-const char* httpReasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Payload Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Unknown";
-  }
-}
-
 std::string serializeHttpResponse(const BlockingHttpResponse& r) {
-  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + httpReasonPhrase(r.status) +
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                    std::string(httpReasonPhrase(r.status)) +
                     "\r\nContent-Type: " + r.content_type +
                     "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n";
   for (const auto& [k, v] : r.headers)

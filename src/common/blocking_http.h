@@ -49,7 +49,6 @@ struct BlockingHttpResponse {
   HttpHeaderList headers;  // extra headers
 };
 
-const char* httpReasonPhrase(int status);
 // Status line, Content-Type, Content-Length, the extra headers,
 // Connection: close, then the body.
 std::string serializeHttpResponse(const BlockingHttpResponse& response);

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "common/http_status.h"
 #include "common/logging.h"
 
 namespace remora::proxy {
@@ -25,27 +26,6 @@ std::string percentDecode(std::string_view s) {
     }
   }
   return out;
-}
-
-const char* reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Payload Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Unknown";
-  }
 }
 
 }  // namespace
@@ -94,8 +74,8 @@ class AdminServer::Connection : public event::DeferredDeletable {
   }
 
   void respond(const AdminResponse& r) {
-    response_ = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) +
-                "\r\ncontent-type: " + r.content_type +
+    response_ = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                std::string(httpReasonPhrase(r.status)) + "\r\ncontent-type: " + r.content_type +
                 "\r\ncontent-length: " + std::to_string(r.body.size()) +
                 "\r\ncache-control: no-cache, max-age=0\r\nx-content-type-options: nosniff"
                 "\r\nconnection: close\r\n\r\n" +
