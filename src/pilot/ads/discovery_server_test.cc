@@ -328,6 +328,18 @@ TEST_F(DiscoveryServerTest, AnEndpointOnlyChangePushesOnlyEdsOfTheChangedService
   EXPECT_EQ(rds.type_url(), kRdsUrl);
 }
 
+TEST_F(DiscoveryServerTest, ANewSnapshotReusesWhatThePreviousOneBuilt) {
+  auto s = syncedSidecar();
+  server_->onSnapshot(bookinfo(2, kReviewsTimeout));
+  auto cds = s->next();
+  ASSERT_EQ(cds.type_url(), kCdsUrl);
+  EXPECT_EQ(cds.version_info(), "2");
+  // The push context of snapshot 2 was built with that of snapshot 1: the
+  // clusters of services the change did not touch were taken over.
+  auto stats = server_->context()->generator().reuseStats();
+  EXPECT_GT(stats.reused, 0u) << "built " << stats.built;
+}
+
 TEST_F(DiscoveryServerTest, AConfigChangeIsPushedInOrderAndCoalescedBehindAnUnackedType) {
   TestStream s(server_->port());
   s.send(kCdsUrl, {}, "", "", kReviewsV1Node);
