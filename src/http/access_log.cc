@@ -49,7 +49,7 @@ std::string_view protocolName(Protocol p) {
 // (lower-case) name; several fields of one name are joined with ",".
 std::string_view headerValue(const HeaderMap* h, const std::string& name, std::string& scratch) {
   if (h == nullptr) return {};
-  const std::string* first = nullptr;
+  const std::string_view* first = nullptr;
   bool several = false;
   for (const HeaderMap::Entry& e : *h) {
     if (e.name != name) continue;

@@ -19,12 +19,12 @@ bool isTrailersOnly(std::string_view te) {
 }
 
 void appendHeader(HeaderMap& h, Known k, std::string_view value) {
-  const std::string* old = h.get(k);
+  const std::string_view* old = h.get(k);
   if (old == nullptr) {
     h.add(knownName(k), value);
     return;
   }
-  std::string joined = *old;
+  std::string joined(*old);
   joined += ", ";
   joined += value;
   h.set(k, joined);
@@ -152,7 +152,7 @@ void ConnectionManager::ActiveStream::mutateRequestHeaders(HeaderMap& h, bool en
   // nominated in Connection; an upgrade keeps its Upgrade and gets a fresh
   // "connection: upgrade".
   std::vector<std::string> nominated;
-  if (const std::string* conn = h.get(Known::kConnection); conn != nullptr) {
+  if (const std::string_view* conn = h.get(Known::kConnection); conn != nullptr) {
     for (const HeaderMap::Entry& e : h) {
       if (e.name != "connection") continue;
       std::string_view v = e.value;
@@ -225,8 +225,8 @@ void ConnectionManager::ActiveStream::mutateRequestHeaders(HeaderMap& h, bool en
   }
   if (!c.via.empty()) {
     std::string via = "1.1 " + c.via;
-    if (const std::string* old = h.get("via"); old != nullptr) {
-      h.set("via", *old + ", " + via);
+    if (const std::string_view* old = h.get("via"); old != nullptr) {
+      h.set("via", std::string(*old) + ", " + via);
     } else {
       h.add("via", via);
     }
@@ -385,7 +385,7 @@ void ConnectionManager::ActiveStream::mutateResponseHeaders(HeaderMap& h) {
   }
   h.set(Known::kDate, conn_.worker_.date.now());
   if (c.always_set_request_id_in_response && request_headers_ != nullptr) {
-    if (const std::string* id = request_headers_->get(Known::kXRequestId); id != nullptr) {
+    if (const std::string_view* id = request_headers_->get(Known::kXRequestId); id != nullptr) {
       h.set(Known::kXRequestId, *id);
     }
   }

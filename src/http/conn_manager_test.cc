@@ -88,7 +88,7 @@ class Responder : public StreamFilter {
     for (const auto& e : *headers_) {
       if (e.name == "x-request-id" || e.name == "x-forwarded-proto" || e.name == "x-seen-by" ||
           e.name == "connection" || e.name == "keep-alive" || e.name == "x-hop") {
-        text += "|" + e.name + "=" + e.value;
+        text.append("|").append(e.name).append("=").append(e.value);
       }
     }
     auto h = newHeaderMap();

@@ -1,6 +1,9 @@
 #include "http/header_map.h"
 
+#include <algorithm>
+#include <cstring>
 #include <limits>
+#include <utility>
 
 namespace remora::http {
 namespace {
@@ -16,6 +19,41 @@ constexpr std::array<std::string_view, static_cast<size_t>(Known::kCount)> kName
 
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+// ASCII upper case to lower case in 8 bytes at once: a byte gets 0x20 added
+// when its low seven bits fall in 'A'..'Z' and its top bit is clear.
+uint64_t lowerEight(uint64_t x) {
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t low7 = x & ~kHigh;
+  uint64_t at_least_a = low7 + 0x3f3f3f3f3f3f3f3fULL;  // top bit set from 'A' (0x41) up
+  uint64_t above_z = low7 + 0x2525252525252525ULL;     // top bit set from '[' (0x5b) up
+  uint64_t upper = (at_least_a ^ above_z) & ~x & kHigh;
+  return x | (upper >> 2);
+}
+
+// Copies `in` to `out` lower-cased. Header names are mostly 4 to 20 bytes: a
+// byte loop costs ~10 instructions a byte, words of eight ~1.
+void copyLowercase(char* out, std::string_view in) {
+  size_t n = in.size();
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, in.data() + i, 8);
+      w = lowerEight(w);
+      std::memcpy(out + i, &w, 8);
+    }
+    if (i < n) {  // the last eight bytes again, overlapping: lower-casing is idempotent
+      uint64_t w;
+      std::memcpy(&w, in.data() + n - 8, 8);
+      w = lowerEight(w);
+      std::memcpy(out + n - 8, &w, 8);
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; ++i)
+    out[i] = lower(in[i]);
 }
 
 }  // namespace
@@ -78,29 +116,113 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+HeaderMap::HeaderMap(const HeaderMap& other) {
+  index_.fill(kAbsent);
+  copyFrom(other);
+}
+
+HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
+  if (this != &other) {
+    clear();
+    copyFrom(other);
+  }
+  return *this;
+}
+
+// Moving the buffer does not move its characters: the entries stay valid.
+HeaderMap::HeaderMap(HeaderMap&& other) noexcept
+    : entries_(std::move(other.entries_)),
+      chars_(std::move(other.chars_)),
+      chars_used_(std::exchange(other.chars_used_, 0)),
+      chars_capacity_(std::exchange(other.chars_capacity_, 0)),
+      index_(other.index_),
+      byte_size_(std::exchange(other.byte_size_, 0)) {
+  other.entries_.clear();
+  other.index_.fill(kAbsent);
+}
+
+HeaderMap& HeaderMap::operator=(HeaderMap&& other) noexcept {
+  if (this != &other) {
+    entries_ = std::move(other.entries_);
+    chars_ = std::move(other.chars_);
+    chars_used_ = std::exchange(other.chars_used_, 0);
+    chars_capacity_ = std::exchange(other.chars_capacity_, 0);
+    index_ = other.index_;
+    byte_size_ = std::exchange(other.byte_size_, 0);
+    other.entries_.clear();
+    other.index_.fill(kAbsent);
+  }
+  return *this;
+}
+
+void HeaderMap::copyFrom(const HeaderMap& other) {
+  entries_.reserve(other.entries_.size());
+  for (const Entry& e : other.entries_) {
+    add(e.name, e.value);
+    entries_.back().parsed = e.parsed;
+  }
+}
+
+std::unique_ptr<char[]> HeaderMap::reserveChars(size_t n) {
+  size_t capacity = std::max({chars_capacity_ * 2, chars_used_ + n, size_t{256}});
+  auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+  if (chars_used_ > 0) std::memcpy(grown.get(), chars_.get(), chars_used_);
+  const char* old_base = chars_.get();
+  auto rebase = [&](std::string_view v) {
+    return std::string_view(grown.get() + (v.data() - old_base), v.size());
+  };
+  for (Entry& e : entries_) {
+    e.name = rebase(e.name);
+    e.value = rebase(e.value);
+  }
+  chars_capacity_ = capacity;
+  std::swap(chars_, grown);
+  return grown;
+}
+
 void HeaderMap::add(std::string_view name, std::string_view value) {
-  Entry e;
-  if (!spare_.empty()) {
-    e = std::move(spare_.back());
-    spare_.pop_back();
+  size_t n = name.size() + value.size();
+  std::unique_ptr<char[]> old_chars;  // keeps name and value valid if they view it
+  if (!hasRoom(n)) [[unlikely]]
+    old_chars = reserveChars(n);
+  char* out = chars_.get() + chars_used_;
+  copyLowercase(out, name);
+  if (!value.empty()) std::memcpy(out + name.size(), value.data(), value.size());
+  chars_used_ += n;
+  Entry& e = entries_.emplace_back();
+  e.name = std::string_view(out, name.size());
+  e.value = std::string_view(out + name.size(), value.size());
+  e.known = knownFromName(e.name);
+  if (e.known != Known::kCount && index_[static_cast<size_t>(e.known)] == kAbsent &&
+      entries_.size() <= static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
+    index_[static_cast<size_t>(e.known)] = static_cast<int16_t>(entries_.size() - 1);
   }
-  // Lower-cased while copied (branch-free, so the compiler can vectorise).
-  e.name.resize(name.size());
-  char* lower_name = e.name.data();
-  for (size_t i = 0; i < name.size(); ++i) {
-    auto c = static_cast<unsigned char>(name[i]);
-    lower_name[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
+  byte_size_ += n;
+}
+
+std::string_view HeaderMap::storeValue(std::string_view value) {
+  std::unique_ptr<char[]> old_chars;
+  if (!hasRoom(value.size())) old_chars = reserveChars(value.size());
+  char* out = chars_.get() + chars_used_;
+  if (!value.empty()) std::memcpy(out, value.data(), value.size());
+  chars_used_ += value.size();
+  return std::string_view(out, value.size());
+}
+
+// Replaces the value of entry `i`: in place when it fits (memmove: the new
+// value may be part of the old one), else at the end of the buffer.
+void HeaderMap::replaceValue(size_t i, std::string_view value) {
+  Entry& e = entries_[i];
+  byte_size_ = byte_size_ - e.value.size() + value.size();
+  if (value.size() <= e.value.size()) {
+    char* at = chars_.get() + (e.value.data() - chars_.get());
+    if (!value.empty()) std::memmove(at, value.data(), value.size());
+    e.value = std::string_view(at, value.size());
+  } else {
+    std::string_view stored = storeValue(value);
+    entries_[i].value = stored;  // storeValue may have rebased entries_
   }
-  e.value.assign(value);
-  e.parsed = false;
-  Known k = knownFromName(e.name);
-  e.known = k;
-  if (k != Known::kCount && index_[static_cast<size_t>(k)] == kAbsent &&
-      entries_.size() < static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
-    index_[static_cast<size_t>(k)] = static_cast<int16_t>(entries_.size());
-  }
-  byte_size_ += e.name.size() + e.value.size();
-  entries_.push_back(std::move(e));
+  entries_[i].parsed = false;
 }
 
 void HeaderMap::addParsed(std::string_view name, std::string_view value) {
@@ -110,27 +232,23 @@ void HeaderMap::addParsed(std::string_view name, std::string_view value) {
 
 void HeaderMap::set(std::string_view name, std::string_view value) {
   for (size_t i = 0; i < entries_.size(); ++i) {
-    if (equalsIgnoreCase(entries_[i].name, name)) {
-      byte_size_ -= entries_[i].value.size();
-      entries_[i].value.assign(value);
-      entries_[i].parsed = false;
-      byte_size_ += value.size();
-      // Drop later duplicates.
-      size_t w = i + 1;
-      for (size_t r = i + 1; r < entries_.size(); ++r) {
-        if (equalsIgnoreCase(entries_[r].name, name)) {
-          byte_size_ -= entries_[r].name.size() + entries_[r].value.size();
-          continue;
-        }
-        if (w != r) entries_[w] = std::move(entries_[r]);
-        ++w;
+    if (!equalsIgnoreCase(entries_[i].name, name)) continue;
+    // Later duplicates go first: `name` may view this map's buffer, which
+    // replaceValue() can move. (Their characters stay until clear(), so a
+    // `value` that views one of them is still intact.)
+    size_t w = i + 1;
+    for (size_t r = i + 1; r < entries_.size(); ++r) {
+      if (equalsIgnoreCase(entries_[r].name, name)) {
+        byte_size_ -= entries_[r].name.size() + entries_[r].value.size();
+        continue;
       }
-      if (w != entries_.size()) {
-        entries_.resize(w);
-        reindex();
-      }
-      return;
+      entries_[w++] = entries_[r];
     }
+    bool dropped = w != entries_.size();
+    entries_.resize(w);
+    replaceValue(i, value);
+    if (dropped) reindex();
+    return;
   }
   add(name, value);
 }
@@ -141,10 +259,6 @@ void HeaderMap::set(Known h, std::string_view value) {
     add(knownName(h), value);
     return;
   }
-  Entry& e = entries_[static_cast<size_t>(i)];
-  byte_size_ = byte_size_ - e.value.size() + value.size();
-  e.value.assign(value);
-  e.parsed = false;
   for (size_t j = static_cast<size_t>(i) + 1; j < entries_.size(); ++j) {
     if (entries_[j].known == h) {
       // Rare: drop the later duplicates the slow way.
@@ -152,6 +266,7 @@ void HeaderMap::set(Known h, std::string_view value) {
       return;
     }
   }
+  replaceValue(static_cast<size_t>(i), value);
 }
 
 size_t HeaderMap::remove(std::string_view name) {
@@ -159,22 +274,14 @@ size_t HeaderMap::remove(std::string_view name) {
 }
 
 void HeaderMap::clear() {
-  // Reversed, so that add() pops them in their old order: a next message of
-  // the same shape finds each field's buffers the right size.
-  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
-    spare_.push_back(std::move(*it));
   entries_.clear();
+  chars_used_ = 0;
   index_.fill(kAbsent);
   byte_size_ = 0;
 }
 
 size_t HeaderMap::retainedBytes() const {
-  size_t n = (entries_.capacity() + spare_.capacity()) * sizeof(Entry);
-  for (const auto* list : {&entries_, &spare_}) {
-    for (const Entry& e : *list)
-      n += e.name.capacity() + e.value.capacity();
-  }
-  return n;
+  return entries_.capacity() * sizeof(Entry) + chars_capacity_;
 }
 
 namespace {
@@ -246,7 +353,7 @@ void HeaderMap::reindex() {
   }
 }
 
-const std::string* HeaderMap::get(std::string_view name) const {
+const std::string_view* HeaderMap::get(std::string_view name) const {
   for (const Entry& e : entries_) {
     if (equalsIgnoreCase(e.name, name)) return &e.value;
   }

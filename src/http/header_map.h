@@ -4,6 +4,13 @@
 // responses carry :status, as in HTTP/2, so routers and filters see one shape
 // whatever the codec. The headers every request consults (framing,
 // connection, pseudo-headers) are indexed, so those lookups never scan.
+//
+// Names and values live in one character buffer per map and entries are views
+// into it: adding a field is one copy into that buffer and a small POD pushed
+// on a vector, and clearing a map keeps both for the next message. (Per-field
+// std::strings cost ~400 instructions per add: most of a proxy hop's header
+// work.) The buffer only grows while a message is built; bytes of values that
+// set() replaced stay unused until clear().
 #pragma once
 
 #include <array>
@@ -50,9 +57,10 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
 class HeaderMap {
  public:
+  // Views into the map: valid until the map is next changed.
   struct Entry {
-    std::string name;  // lower-case
-    std::string value;
+    std::string_view name;  // lower-case
+    std::string_view value;
     Known known = Known::kCount;  // knownFromName(name), computed once
     // Came from the HTTP/1 parser, which refuses every byte an encoder must
     // not write (CR, LF, NUL, separators in names): no need to check again.
@@ -60,6 +68,11 @@ class HeaderMap {
   };
 
   HeaderMap() { index_.fill(kAbsent); }
+  HeaderMap(const HeaderMap& other);
+  HeaderMap& operator=(const HeaderMap& other);
+  HeaderMap(HeaderMap&& other) noexcept;
+  HeaderMap& operator=(HeaderMap&& other) noexcept;
+  ~HeaderMap() = default;
 
   // Appends a field; `name` is lower-cased. Repeated names are kept as
   // separate entries, in order.
@@ -81,7 +94,7 @@ class HeaderMap {
         byte_size_ -= entries_[r].name.size() + entries_[r].value.size();
         continue;
       }
-      if (w != r) entries_[w] = std::move(entries_[r]);
+      if (w != r) entries_[w] = entries_[r];
       ++w;
     }
     size_t removed = entries_.size() - w;
@@ -94,24 +107,24 @@ class HeaderMap {
   // set() for a known header, without comparing names.
   void set(Known h, std::string_view value);
   void reserve(size_t n) { entries_.reserve(n); }
-  // Removes every field but keeps the memory of their strings, which later
-  // add() calls reuse: a recycled map (newHeaderMap) then fills without
+  // Removes every field but keeps the memory (entries and characters), which
+  // later add() calls reuse: a recycled map (newHeaderMap) then fills without
   // allocating.
   void clear();
-  // Heap bytes the map holds (entries and string buffers, used or spare).
+  // Heap bytes the map holds (entries and character buffer, used or not).
   size_t retainedBytes() const;
 
   // The first value of `name`, or nullptr.
-  const std::string* get(std::string_view name) const;
-  const std::string* get(Known h) const {
+  const std::string_view* get(std::string_view name) const;
+  const std::string_view* get(Known h) const {
     int16_t i = index_[static_cast<size_t>(h)];
     return i == kAbsent ? nullptr : &entries_[static_cast<size_t>(i)].value;
   }
   bool has(Known h) const { return index_[static_cast<size_t>(h)] != kAbsent; }
   // The value of `h`, or "" when absent.
   std::string_view value(Known h) const {
-    const std::string* v = get(h);
-    return v ? std::string_view(*v) : std::string_view();
+    const std::string_view* v = get(h);
+    return v ? *v : std::string_view();
   }
   // Every value of `name` joined with ", " (the list form of RFC 9110 5.3).
   std::string getJoined(std::string_view name) const;
@@ -141,10 +154,22 @@ class HeaderMap {
  private:
   static constexpr int16_t kAbsent = -1;
   void reindex();
+  // Grows the buffer to take `n` more characters: the entries move onto the
+  // new one, and the old one is returned, to be freed only after the caller
+  // copied arguments that may view it.
+  std::unique_ptr<char[]> reserveChars(size_t n);
+  // Always a buffer, even for empty fields, so that every view points into
+  // it and moves with it.
+  bool hasRoom(size_t n) const { return chars_ && chars_capacity_ - chars_used_ >= n; }
+  // Copies `value` into the buffer (it may view the buffer itself).
+  std::string_view storeValue(std::string_view value);
+  void replaceValue(size_t i, std::string_view value);
+  void copyFrom(const HeaderMap& other);
 
   std::vector<Entry> entries_;
-  // Cleared entries whose string buffers add() reuses.
-  std::vector<Entry> spare_;
+  std::unique_ptr<char[]> chars_;
+  size_t chars_used_ = 0;
+  size_t chars_capacity_ = 0;
   std::array<int16_t, static_cast<size_t>(Known::kCount)> index_;
   size_t byte_size_ = 0;
 };

@@ -62,6 +62,69 @@ TEST(HeaderMapTest, LowerCasesOnlyAsciiLetters) {
   EXPECT_EQ(h.entries()[0].value, "Value Kept");
 }
 
+TEST(HeaderMapTest, LowerCasesEveryByteValueAtEveryLengthAndOffset) {
+  // Names are lower-cased eight bytes at a time with a short tail: every byte
+  // value in every position of names of 1 to 24 bytes.
+  for (size_t len = 1; len <= 24; ++len) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string name(len, 'Q');
+        name[pos] = static_cast<char>(b);
+        std::string want = name;
+        for (char& c : want)
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        HeaderMap h;
+        h.add(name, "v");
+        ASSERT_EQ(h.entries()[0].name, want) << "length " << len << " byte " << b << " at " << pos;
+      }
+    }
+  }
+}
+
+TEST(HeaderMapTest, ArgumentsThatViewTheMapSurviveItsGrowth) {
+  HeaderMap h;
+  h.add("x-first", std::string(200, 'a'));
+  // Each add may move the character buffer while copying from it.
+  for (int i = 0; i < 12; ++i) {
+    const HeaderMap::Entry& last = h.entries().back();
+    h.add(last.name, last.value);
+  }
+  ASSERT_EQ(h.size(), 13u);
+  for (const auto& e : h) {
+    EXPECT_EQ(e.name, "x-first");
+    EXPECT_EQ(e.value, std::string(200, 'a'));
+  }
+  // set() with a longer value built from the map, and with a part of itself.
+  h.set("x-other", "short");
+  h.set("x-other", std::string(*h.get("x-first")) + "b");
+  EXPECT_EQ(*h.get("x-other"), std::string(200, 'a') + "b");
+  h.set("x-other", h.get("x-other")->substr(150));
+  EXPECT_EQ(*h.get("x-other"), std::string(50, 'a') + "b");
+  h.set(h.entries()[0].name, *h.get("x-other"));  // name views the map: duplicates dropped first
+  EXPECT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.entries()[0].value, std::string(50, 'a') + "b");
+  EXPECT_EQ(h.byteSize(), 2 * (7 + 51));
+}
+
+TEST(HeaderMapTest, CopiesAndMovesKeepFieldsAndIndex) {
+  HeaderMap h;
+  h.addParsed("Host", "a.example");
+  h.add("x-b", "2");
+  HeaderMap copy = h;
+  h.set(Known::kHost, "changed");
+  EXPECT_EQ(copy.value(Known::kHost), "a.example");
+  EXPECT_TRUE(copy.entries()[0].parsed);
+  HeaderMap moved = std::move(copy);
+  EXPECT_EQ(moved.value(Known::kHost), "a.example");
+  EXPECT_EQ(*moved.get("x-b"), "2");
+  EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from map is empty
+  EXPECT_FALSE(copy.has(Known::kHost));
+  copy.add("x-c", "3");  // and usable
+  EXPECT_EQ(copy.toString(), "x-c: 3\n");
+  copy = moved;
+  EXPECT_EQ(copy, moved);
+}
+
 TEST(HeaderMapTest, ClearForgetsFieldsAndIndex) {
   HeaderMap h;
   h.add(":status", "200");

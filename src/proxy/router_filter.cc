@@ -242,7 +242,7 @@ void RouterFilter::startAttempt() {
     if (const std::string& name = cluster_->originalDstHeader(); !name.empty()) {
       // use_http_header: the request names its destination; a value that
       // is not IP:port finds no host rather than falling back silently.
-      if (const std::string* v = request_headers_->get(name); v != nullptr) {
+      if (const std::string_view* v = request_headers_->get(name); v != nullptr) {
         auto parsed = network::SocketAddress::parse(*v);
         if (!parsed.ok()) {
           cs.upstream_cx_none_healthy->inc();
