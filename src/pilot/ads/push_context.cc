@@ -34,13 +34,14 @@ const Resource* findByName(const ResourceList& list, std::string_view name) {
 
 }  // namespace
 
-std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
-                                                       const google::protobuf::Message& message) {
+namespace {
+
+// The entry's header up to the value's bytes, with room for them.
+std::shared_ptr<std::string> entryHeader(const char* type_url, size_t value_len) {
   // DiscoveryResponse.resources is field 2 and Any's type_url and value are
   // fields 1 and 2, all length-delimited (wire type 2).
   constexpr char kResourcesTag = 0x12, kTypeUrlTag = 0x0a, kValueTag = 0x12;
   size_t url_len = std::strlen(type_url);
-  size_t value_len = message.ByteSizeLong();
   size_t any_len = 1 + varintSize(url_len) + url_len + 1 + varintSize(value_len) + value_len;
   auto out = std::make_shared<std::string>();
   out->reserve(1 + varintSize(any_len) + any_len);
@@ -51,9 +52,25 @@ std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
   out->append(type_url, url_len);
   out->push_back(kValueTag);
   putVarint(value_len, out.get());
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
+                                                       const google::protobuf::Message& message) {
+  size_t value_len = message.ByteSizeLong();
+  auto out = entryHeader(type_url, value_len);
   size_t at = out->size();
   out->resize(at + value_len);
   message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out->data() + at));
+  return out;
+}
+
+std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
+                                                       std::string_view serialized) {
+  auto out = entryHeader(type_url, serialized.size());
+  out->append(serialized);
   return out;
 }
 
@@ -137,17 +154,22 @@ ResourceList PushContext::resources(const SendPlan& plan, const ProxyNode& proxy
 }
 
 EncodedResource PushContext::encode(ResourceType type, const Resource& r) const {
-  const google::protobuf::Message* m = &r.message();
-  bool shared = m->GetArena() != nullptr;
+  // Shared resources: those built in wire format, and messages on the
+  // generator's arena. Never parses an encoded resource.
+  const EncodedMessage* encoded = r.encoded();
+  const google::protobuf::Message* m = encoded ? nullptr : &r.message();
+  const void* key = encoded ? static_cast<const void*>(encoded) : m;
+  bool shared = encoded || m->GetArena() != nullptr;
   if (shared) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = encoded_.find(m);
-    if (it != encoded_.end()) return {r.name(), it->second, r.shared()};
+    auto it = encoded_.find(key);
+    if (it != encoded_.end()) return {r.name(), it->second.bytes, r.shared()};
   }
-  auto bytes = encodeResourceEntry(typeUrl(type), *m);
+  auto bytes = encoded ? encodeResourceEntry(typeUrl(type), encoded->bytes())
+                       : encodeResourceEntry(typeUrl(type), *m);
   if (shared) {
     std::lock_guard<std::mutex> lock(mu_);
-    bytes = encoded_.emplace(m, std::move(bytes)).first->second;
+    bytes = encoded_.emplace(key, Encoded{std::move(bytes), r.shared()}).first->second.bytes;
   }
   return {r.name(), std::move(bytes), r.shared()};
 }

@@ -33,7 +33,7 @@ namespace remora::pilot {
 struct EncodedResource {
   std::string_view name;  // views the resource, kept alive by `keep`
   std::shared_ptr<const std::string> bytes;
-  std::shared_ptr<const google::protobuf::Message> keep;
+  std::shared_ptr<const void> keep;
 };
 
 struct EncodedResponse {
@@ -44,6 +44,9 @@ struct EncodedResponse {
 // Serializes `message` as one `resources` entry with the given type URL.
 std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
                                                        const google::protobuf::Message& message);
+// The same for an already serialized resource.
+std::shared_ptr<const std::string> encodeResourceEntry(const char* type_url,
+                                                       std::string_view serialized);
 
 class PushContext {
  public:
@@ -80,10 +83,14 @@ class PushContext {
   std::string version_;
   SteadyTime published_;
   mutable std::mutex mu_;
-  // By message: only messages on the generator's arena, which live as long
-  // as this context, so an address is never reused for another message.
-  mutable std::unordered_map<const google::protobuf::Message*, std::shared_ptr<const std::string>>
-      encoded_;
+  // By message: messages on the generator's arena, which live as long as
+  // this context, and EncodedMessages, kept alive by their entry: an address
+  // is never reused for another message while its entry is here.
+  struct Encoded {
+    std::shared_ptr<const std::string> bytes;
+    std::shared_ptr<const void> keep;
+  };
+  mutable std::unordered_map<const void*, Encoded> encoded_;
 };
 
 }  // namespace remora::pilot

@@ -1,7 +1,7 @@
 // How long translation takes for a large mesh, and how it scales.
 //
 //   pilot_bench [--services N] [--pods-per-service K] [--rules R] [--namespaces M] [--reps N]
-//               [--scaling] [--breakdown] [--profile-change N]
+//               [--scaling] [--breakdown] [--profile-change N] [--profile-cold N]
 //
 // Builds a synthetic mesh as YAML text (default: 1000 services, 3 pods each,
 // 200 VirtualServices and 200 DestinationRules, 10 namespaces), loads it the
@@ -23,7 +23,8 @@
 // how the cost grows. --breakdown prints, per "after" run, the generator's
 // construction and each type's CPU ms and how many resource groups were
 // reused or built; --profile-change N only repeats the "after pod" case N
-// times, for a profiler. Peak RSS: run it under /usr/bin/time -v (docs/performance.md).
+// times, and --profile-cold N the cold case N times (printing the median of
+// each type), for a profiler. Peak RSS: run it under /usr/bin/time -v (docs/performance.md).
 #include <sys/resource.h>
 #include <time.h>
 
@@ -131,6 +132,26 @@ double firstAfterChange(const std::shared_ptr<const MeshSnapshot>& before,
 
 // --profile-change N: only the "after pod" case, N times (for a profiler).
 int g_profile_change = 0;
+// --profile-cold N: only the cold case, N times, each from a fresh generator.
+int g_profile_cold = 0;
+
+// The cold case `n` times; prints the medians of the whole and of each type.
+void profileCold(const std::shared_ptr<const MeshSnapshot>& snapshot, const ProxyNode& proxy,
+                 int n) {
+  std::vector<double> whole, by_type[4];
+  for (int i = 0; i < n; ++i) {
+    ConfigGenerator generator(snapshot);
+    double start = Clock::now();
+    for (int t = 0; t < 4; ++t) {
+      double s0 = Clock::now();
+      generator.generate(kAllTypes[t], proxy);
+      by_type[t].push_back(msSince(s0));
+    }
+    whole.push_back(msSince(start));
+  }
+  std::printf("cold %.2f ms (lds %.2f rds %.2f cds %.2f eds %.2f)\n", median(whole),
+              median(by_type[0]), median(by_type[1]), median(by_type[2]), median(by_type[3]));
+}
 
 Result run(const MeshShape& shape, int reps) {
   std::vector<double> load, cold, warm, after_vs, after_pod, all;
@@ -162,6 +183,10 @@ Result run(const MeshShape& shape, int reps) {
       const ProxyNode* second = &proxies.front();
       for (const auto& p : proxies) {
         if (p.namespace_ == first.namespace_ && p.id() != first.id()) second = &p;
+      }
+      if (g_profile_cold > 0) {
+        profileCold(snapshot, first, g_profile_cold);
+        std::exit(0);
       }
       ConfigGenerator generator(snapshot);
       start = Clock::now();
@@ -245,7 +270,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: pilot_bench [--services N] [--pods-per-service K] [--rules R] "
                    "[--namespaces M] [--reps N] [--scaling] [--breakdown] "
-                   "[--profile-change N]\n");
+                   "[--profile-change N] [--profile-cold N]\n");
       return 2;
     }
     int v = remora::pilot::intArg(argv[++i], flag.c_str());
@@ -261,6 +286,8 @@ int main(int argc, char** argv) {
       reps = v;
     } else if (flag == "--profile-change") {
       remora::pilot::g_profile_change = v;
+    } else if (flag == "--profile-cold") {
+      remora::pilot::g_profile_cold = v;
     } else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;

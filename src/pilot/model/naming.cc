@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
 
 namespace remora::pilot {
 namespace {
@@ -145,11 +146,33 @@ std::vector<std::string> virtualHostDomains(std::string_view host, uint32_t port
                                             const std::vector<std::string>& vips,
                                             std::string_view proxy_namespace,
                                             std::string_view domain_suffix) {
+  std::string text;
+  std::vector<size_t> ends;
+  appendVirtualHostDomains(host, port, vips, proxy_namespace, domain_suffix, &text, &ends);
   std::vector<std::string> out;
-  out.reserve(12 + 2 * vips.size());
+  out.reserve(ends.size());
+  size_t start = 0;
+  for (size_t end : ends) {
+    out.emplace_back(text, start, end - start);
+    start = end;
+  }
+  return out;
+}
+
+void appendVirtualHostDomains(std::string_view host, uint32_t port,
+                              const std::vector<std::string>& vips,
+                              std::string_view proxy_namespace, std::string_view domain_suffix,
+                              std::string* text, std::vector<size_t>* ends) {
+  char digits[12];
+  digits[0] = ':';
+  auto [digits_end, ec] = std::to_chars(digits + 1, digits + sizeof(digits), port);
+  std::string_view with_port(digits, static_cast<size_t>(digits_end - digits));
   auto addWithPort = [&](std::string_view name) {
-    out.emplace_back(name);
-    out.push_back(hostPort(name, port));
+    text->append(name);
+    ends->push_back(text->size());
+    text->append(name);
+    text->append(with_port);
+    ends->push_back(text->size());
   };
   addWithPort(host);
   // The proxy resolves names like a pod in its namespace: its DNS search path
@@ -160,29 +183,29 @@ std::vector<std::string> virtualHostDomains(std::string_view host, uint32_t port
   proxy_domain.reserve(proxy_namespace.size() + 5 + domain_suffix.size());
   proxy_domain.append(proxy_namespace).append(".svc.").append(domain_suffix);
   std::string_view domain = proxy_domain;
-  std::vector<size_t> cuts;  // positions of the dots before each shared label, innermost last
+  size_t cuts[16];  // positions of the dots before each shared label, innermost last
+  size_t n_cuts = 0;
   size_t h_end = host.size(), d_end = domain.size();
-  while (h_end > 0 && d_end > 0) {
+  while (h_end > 0 && d_end > 0 && n_cuts < std::size(cuts)) {
     size_t h_dot = host.rfind('.', h_end - 1);
     if (h_dot == std::string_view::npos) break;  // the first label is never dropped
     size_t d_dot = domain.rfind('.', d_end - 1);
     size_t d_start = d_dot == std::string_view::npos ? 0 : d_dot + 1;
     if (host.substr(h_dot + 1, h_end - h_dot - 1) != domain.substr(d_start, d_end - d_start)) break;
-    cuts.push_back(h_dot);
+    cuts[n_cuts++] = h_dot;
     h_end = h_dot;
     if (d_dot == std::string_view::npos) break;
     d_end = d_dot;
   }
-  if (!cuts.empty() && host.rfind("*", 0) != 0) {
+  if (n_cuts > 0 && host.rfind("*", 0) != 0) {
     // The unique part first, then the longer forms from the longest down,
     // stopping before the full host: the seed's order.
-    addWithPort(host.substr(0, cuts.back()));
-    for (size_t i = 0; i + 1 < cuts.size(); ++i)
+    addWithPort(host.substr(0, cuts[n_cuts - 1]));
+    for (size_t i = 0; i + 1 < n_cuts; ++i)
       addWithPort(host.substr(0, cuts[i]));
   }
   for (const auto& vip : vips)
     addWithPort(vip);
-  return out;
 }
 
 std::string serviceFqdn(std::string_view name, std::string_view ns,

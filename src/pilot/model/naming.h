@@ -57,6 +57,12 @@ std::vector<std::string> virtualHostDomains(std::string_view host, uint32_t port
                                             const std::vector<std::string>& vips,
                                             std::string_view proxy_namespace,
                                             std::string_view domain_suffix);
+// The same, appended to `text` one after the other, the end of each in
+// `ends`: no allocation per domain (route configs hold ~10 000 of them).
+void appendVirtualHostDomains(std::string_view host, uint32_t port,
+                              const std::vector<std::string>& vips,
+                              std::string_view proxy_namespace, std::string_view domain_suffix,
+                              std::string* text, std::vector<size_t>* ends);
 
 // Resolves a host written in an Istio object of namespace `ns`: `reviews` ->
 // `reviews.<ns>.svc.<suffix>`; `reviews.prod` and `reviews.prod.svc` ->

@@ -2,6 +2,7 @@
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "pilot/translate/envoy_util.h"
+#include "pilot/translate/proto_writer.h"
 
 namespace remora::pilot {
 namespace {
@@ -19,50 +20,65 @@ std::shared_ptr<Cluster> newCluster(const std::string& name, const MeshConfig& m
   return c;
 }
 
-void applyPolicy(const TrafficPolicy& p, Cluster* c) {
-  if (p.lb_policy) {
-    switch (*p.lb_policy) {
-      case TrafficPolicy::LbPolicy::kRoundRobin:
-        c->set_lb_policy(Cluster::ROUND_ROBIN);
-        break;
-      case TrafficPolicy::LbPolicy::kLeastRequest:
-        c->set_lb_policy(Cluster::LEAST_REQUEST);
-        break;
-      case TrafficPolicy::LbPolicy::kRandom:
-        c->set_lb_policy(Cluster::RANDOM);
-        break;
-    }
+// Cluster.lb_policy for a DestinationRule's choice.
+Cluster::LbPolicy lbPolicy(TrafficPolicy::LbPolicy p) {
+  switch (p) {
+    case TrafficPolicy::LbPolicy::kRoundRobin:
+      return Cluster::ROUND_ROBIN;
+    case TrafficPolicy::LbPolicy::kLeastRequest:
+      return Cluster::LEAST_REQUEST;
+    case TrafficPolicy::LbPolicy::kRandom:
+      return Cluster::RANDOM;
   }
-  auto* t = c->mutable_circuit_breakers()->mutable_thresholds(0);
-  if (p.max_connections) t->mutable_max_connections()->set_value(*p.max_connections);
-  if (p.http1_max_pending_requests) {
-    t->mutable_max_pending_requests()->set_value(*p.http1_max_pending_requests);
-  }
-  if (p.max_requests_per_connection) {
-    c->mutable_common_http_protocol_options()->mutable_max_requests_per_connection()->set_value(
-        *p.max_requests_per_connection);
-  }
-  if (p.idle_timeout_ms) {
-    setDurationMs(*p.idle_timeout_ms,
-                  c->mutable_common_http_protocol_options()->mutable_idle_timeout());
-  }
-  if (p.connect_timeout_ms) setDurationMs(*p.connect_timeout_ms, c->mutable_connect_timeout());
+  return Cluster::ROUND_ROBIN;
 }
 
-std::shared_ptr<Cluster> outboundCluster(const Service& svc, uint32_t port,
-                                         const std::string& subset, const MeshConfig& mesh,
-                                         const MessageAllocator& alloc) {
-  auto c =
-      newCluster(clusterName(TrafficDirection::kOutbound, port, subset, svc.fqdn), mesh, alloc);
-  if (svc.passthrough) {
-    c->set_type(Cluster::ORIGINAL_DST);
-    c->set_lb_policy(Cluster::CLUSTER_PROVIDED);
-  } else {
-    c->set_type(Cluster::EDS);
-    setAdsSource(c->mutable_eds_cluster_config()->mutable_eds_config());
-    c->mutable_eds_cluster_config()->set_service_name(c->name());
+// `outbound|<port>|<subset>|<fqdn>`, written straight in wire format
+// (proto_writer.h; field numbers from envoy/config/cluster/v3/cluster.proto
+// and the files it imports): what newCluster, applyPolicy and setAdsSource
+// make of it as a message. `policy` and `rule_path` only with a rule.
+Resource outboundCluster(const Service& svc, uint32_t port, const std::string& subset,
+                         const MeshConfig& mesh, const TrafficPolicy* policy,
+                         const std::string& rule_path) {
+  std::string bytes;
+  bytes.reserve(256);
+  ProtoWriter w(&bytes);
+  std::string name = clusterName(TrafficDirection::kOutbound, port, subset, svc.fqdn);
+  w.string(1, name);  // name
+  // type, a oneof member.
+  w.uintAlways(2, svc.passthrough ? Cluster::ORIGINAL_DST : Cluster::EDS);
+  if (!svc.passthrough) {
+    size_t eds = w.begin(3);                 // eds_cluster_config
+    size_t source = w.begin(1);              // EdsClusterConfig.eds_config
+    w.empty(3);                              // ConfigSource.ads
+    w.uint(6, envoy::config::core::v3::V3);  // ConfigSource.resource_api_version
+    w.end(source);
+    w.string(2, name);  // EdsClusterConfig.service_name
+    w.end(eds);
   }
-  return c;
+  w.durationMs(4, policy && policy->connect_timeout_ms ? *policy->connect_timeout_ms
+                                                       : mesh.connect_timeout_ms);
+  Cluster::LbPolicy lb = svc.passthrough ? Cluster::CLUSTER_PROVIDED : Cluster::ROUND_ROBIN;
+  if (policy && policy->lb_policy) lb = lbPolicy(*policy->lb_policy);
+  w.uint(6, static_cast<uint64_t>(lb));  // lb_policy
+  // circuit_breakers: one threshold set, Envoy's defaults unless the rule
+  // says otherwise (the seed's shape).
+  size_t breakers = w.begin(10);
+  size_t thresholds = w.begin(1);
+  if (policy && policy->max_connections) w.uint32Value(2, *policy->max_connections);
+  if (policy && policy->http1_max_pending_requests) {
+    w.uint32Value(3, *policy->http1_max_pending_requests);
+  }
+  w.end(thresholds);
+  w.end(breakers);
+  if (policy) w.stringMetadata(25, "istio", "config", rule_path);  // metadata
+  if (policy && (policy->idle_timeout_ms || policy->max_requests_per_connection)) {
+    size_t options = w.begin(29);  // common_http_protocol_options
+    if (policy->idle_timeout_ms) w.durationMs(1, *policy->idle_timeout_ms);
+    if (policy->max_requests_per_connection) w.uint32Value(6, *policy->max_requests_per_connection);
+    w.end(options);
+  }
+  return Resource(std::make_shared<const EncodedMessage>(ResourceType::kCluster, std::move(bytes)));
 }
 
 }  // namespace
@@ -84,7 +100,7 @@ TrafficPolicy mergeTrafficPolicy(const std::optional<TrafficPolicy>& top,
 }
 
 ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service& svc,
-                                     const DestinationRule* rule, const MessageAllocator& alloc) {
+                                     const DestinationRule* rule) {
   const MeshConfig& mesh = snapshot.mesh();
   ServiceClusters out;
   std::string rule_path = rule ? "/apis/networking.istio.io/v1alpha3/namespaces/" +
@@ -92,18 +108,15 @@ ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service
                                : "";
   for (const auto& p : svc.ports) {
     if (p.protocol == Protocol::kUdp) continue;
-    auto c = outboundCluster(svc, p.port, "", mesh, alloc);
-    if (rule) {
-      applyPolicy(mergeTrafficPolicy(rule->traffic_policy, std::nullopt), c.get());
-      setStringMetadata("istio", "config", rule_path, c->mutable_metadata());
+    if (!rule) {
+      out.clusters.push_back(outboundCluster(svc, p.port, "", mesh, nullptr, rule_path));
+      continue;
     }
-    out.clusters.emplace_back(c);
-    if (!rule) continue;
+    TrafficPolicy top = mergeTrafficPolicy(rule->traffic_policy, std::nullopt);
+    out.clusters.push_back(outboundCluster(svc, p.port, "", mesh, &top, rule_path));
     for (const auto& subset : rule->subsets) {
-      auto sc = outboundCluster(svc, p.port, subset.name, mesh, alloc);
-      applyPolicy(mergeTrafficPolicy(rule->traffic_policy, subset.traffic_policy), sc.get());
-      setStringMetadata("istio", "config", rule_path, sc->mutable_metadata());
-      out.clusters.emplace_back(sc);
+      TrafficPolicy policy = mergeTrafficPolicy(rule->traffic_policy, subset.traffic_policy);
+      out.clusters.push_back(outboundCluster(svc, p.port, subset.name, mesh, &policy, rule_path));
     }
   }
   out.eds = serviceEdsClusters(svc, rule, out.clusters);
@@ -154,30 +167,6 @@ std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& s
     inputs += std::to_string(reuse.objectHash(rule));
   }
   return inputs;
-}
-
-ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,
-                                   const MessageAllocator& alloc, std::vector<EdsCluster>* eds,
-                                   const ServiceClustersSource& source) {
-  ResourceList out;
-  std::vector<EdsCluster> targets;
-  for (const auto& svc : snapshot.services()) {
-    if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy_namespace)) continue;
-    const DestinationRule* rule = snapshot.destinationRuleFor(svc, proxy_namespace);
-    std::shared_ptr<const ServiceClusters> built =
-        source
-            ? source(svc, rule)
-            : std::make_shared<ServiceClusters>(buildServiceClusters(snapshot, svc, rule, alloc));
-    out.insert(out.end(), built->clusters.begin(), built->clusters.end());
-    targets.insert(targets.end(), built->eds.begin(), built->eds.end());
-  }
-  sortByName(&out);
-  if (eds) {
-    std::sort(targets.begin(), targets.end(),
-              [](const EdsCluster& a, const EdsCluster& b) { return a.name < b.name; });
-    *eds = std::move(targets);
-  }
-  return out;
 }
 
 ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode& proxy) {

@@ -4,7 +4,6 @@
 // served port, and BlackHoleCluster / PassthroughCluster.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -28,9 +27,9 @@ struct ServiceClusters {
   ResourceList clusters;
   std::vector<EdsCluster> eds;
 };
+// Written straight in wire format (proto_writer.h): pilot builds thousands.
 ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service& service,
-                                     const DestinationRule* rule,
-                                     const MessageAllocator& alloc = {});
+                                     const DestinationRule* rule);
 // The EDS clusters of `clusters`, which buildServiceClusters built for a
 // service and rule with the same inputs (serviceClustersInputs): pointers
 // into this snapshot for clusters that may come from an earlier one.
@@ -40,19 +39,6 @@ std::vector<EdsCluster> serviceEdsClusters(const Service& service, const Destina
 std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& service,
                                   const DestinationRule* rule, const ResourceReuse& reuse);
 
-// Where buildOutboundClusters gets a service's clusters from: ConfigGenerator
-// hands out the ones it built for another namespace that sees the same rule.
-using ServiceClustersSource =
-    std::function<std::shared_ptr<const ServiceClusters>(const Service&, const DestinationRule*)>;
-
-// Depends on the proxy only through its namespace (DestinationRule lookup and
-// exportTo), so ConfigGenerator caches it per namespace. `eds`, when given,
-// receives the EDS clusters in name order. Without `source`, every service's
-// clusters are built afresh.
-ResourceList buildOutboundClusters(const MeshSnapshot& snapshot, std::string_view proxy_namespace,
-                                   const MessageAllocator& alloc = {},
-                                   std::vector<EdsCluster>* eds = nullptr,
-                                   const ServiceClustersSource& source = {});
 ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode& proxy);
 ResourceList buildSpecialClusters(const MeshSnapshot& snapshot, const MessageAllocator& alloc = {});
 

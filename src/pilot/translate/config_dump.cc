@@ -3,6 +3,20 @@
 #include <google/protobuf/util/json_util.h>
 
 namespace remora::pilot {
+namespace {
+
+// An encoded resource goes in as its bytes: no parse (and no parsed copy
+// kept with the resource) for a dump.
+void pack(const Resource& r, google::protobuf::Any* out) {
+  if (const EncodedMessage* e = r.encoded()) {
+    out->set_type_url(typeUrl(r.type()));
+    out->set_value(e->bytes());
+  } else {
+    out->PackFrom(r.message());
+  }
+}
+
+}  // namespace
 
 envoy::admin::v3::ConfigDump buildConfigDump(const ConfigGenerator& generator,
                                              const ProxyNode& proxy,
@@ -17,7 +31,7 @@ envoy::admin::v3::ConfigDump buildConfigDump(const ResourceSource& source,
   if (want(ResourceType::kCluster)) {
     envoy::admin::v3::ClustersConfigDump d;
     for (const auto& r : source(ResourceType::kCluster)) {
-      d.add_dynamic_active_clusters()->mutable_cluster()->PackFrom(r.message());
+      pack(r, d.add_dynamic_active_clusters()->mutable_cluster());
     }
     dump.add_configs()->PackFrom(d);
   }
@@ -26,21 +40,21 @@ envoy::admin::v3::ConfigDump buildConfigDump(const ResourceSource& source,
     for (const auto& r : source(ResourceType::kListener)) {
       auto* l = d.add_dynamic_listeners();
       l->set_name(std::string(r.name()));
-      l->mutable_active_state()->mutable_listener()->PackFrom(r.message());
+      pack(r, l->mutable_active_state()->mutable_listener());
     }
     dump.add_configs()->PackFrom(d);
   }
   if (want(ResourceType::kRoute)) {
     envoy::admin::v3::RoutesConfigDump d;
     for (const auto& r : source(ResourceType::kRoute)) {
-      d.add_dynamic_route_configs()->mutable_route_config()->PackFrom(r.message());
+      pack(r, d.add_dynamic_route_configs()->mutable_route_config());
     }
     dump.add_configs()->PackFrom(d);
   }
   if (want(ResourceType::kEndpoint)) {
     envoy::admin::v3::EndpointsConfigDump d;
     for (const auto& r : source(ResourceType::kEndpoint)) {
-      d.add_dynamic_endpoint_configs()->mutable_endpoint_config()->PackFrom(r.message());
+      pack(r, d.add_dynamic_endpoint_configs()->mutable_endpoint_config());
     }
     dump.add_configs()->PackFrom(d);
   }

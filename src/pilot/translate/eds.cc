@@ -3,7 +3,7 @@
 #include <map>
 #include <vector>
 
-#include "pilot/translate/envoy_util.h"
+#include "pilot/translate/proto_writer.h"
 
 namespace remora::pilot {
 namespace {
@@ -16,27 +16,38 @@ bool hasLabels(const ServiceInstance& inst, const Labels& want) {
   return true;
 }
 
-void setLocality(const std::string& locality, envoy::config::core::v3::Locality* out) {
+// envoy.config.core.v3.Locality from "region/zone/sub_zone".
+void writeLocality(std::string_view locality, ProtoWriter* w) {
+  size_t at = w->begin(1);  // LocalityLbEndpoints.locality
   size_t a = locality.find('/');
-  out->set_region(locality.substr(0, a));
-  if (a == std::string::npos) return;
-  size_t b = locality.find('/', a + 1);
-  out->set_zone(locality.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1));
-  if (b != std::string::npos) out->set_sub_zone(locality.substr(b + 1));
+  w->string(1, locality.substr(0, a));  // region
+  if (a != std::string_view::npos) {
+    size_t b = locality.find('/', a + 1);
+    w->string(2, locality.substr(a + 1, b == std::string_view::npos ? b : b - a - 1));  // zone
+    if (b != std::string_view::npos) w->string(3, locality.substr(b + 1));              // sub_zone
+  }
+  w->end(at);
 }
 
 }  // namespace
 
-void buildLoadAssignment(const std::string& cluster_name, const Service* service, uint32_t port,
-                         const Labels* subset_labels,
-                         envoy::config::endpoint::v3::ClusterLoadAssignment* out) {
-  out->set_cluster_name(cluster_name);
-  if (!service || service->passthrough) return;
+Resource buildLoadAssignment(std::string_view cluster_name, const Service* service, uint32_t port,
+                             const Labels* subset_labels) {
+  // Field numbers: envoy/config/endpoint/v3/endpoint{,_components}.proto,
+  // envoy/config/core/v3/address.proto.
+  std::string bytes;
+  ProtoWriter w(&bytes);
+  w.string(1, cluster_name);  // ClusterLoadAssignment.cluster_name
+  auto done = [&] {
+    return Resource(
+        std::make_shared<const EncodedMessage>(ResourceType::kEndpoint, std::move(bytes)));
+  };
+  if (!service || service->passthrough) return done();
   size_t port_index = service->ports.size();
   for (size_t i = 0; i < service->ports.size(); ++i) {
     if (service->ports[i].port == port) port_index = i;
   }
-  if (port_index == service->ports.size()) return;
+  if (port_index == service->ports.size()) return done();
   // Instances are sorted by address; grouping keeps that order inside each
   // locality, and localities come out sorted by name.
   std::map<std::string_view, std::vector<const ServiceInstance*>> by_locality;
@@ -45,20 +56,31 @@ void buildLoadAssignment(const std::string& cluster_name, const Service* service
     if (subset_labels && !hasLabels(inst, *subset_labels)) continue;
     by_locality[inst.locality].push_back(&inst);
   }
+  bytes.reserve(bytes.size() + 16 + by_locality.size() * 32 + service->instances.size() * 96);
   for (const auto& [locality, instances] : by_locality) {
-    auto* group = out->add_endpoints();
-    setLocality(std::string(locality), group->mutable_locality());
+    size_t group = w.begin(2);  // ClusterLoadAssignment.endpoints
+    writeLocality(locality, &w);
     uint32_t total = 0;
     for (const ServiceInstance* inst : instances) {
-      auto* lb = group->add_lb_endpoints();
-      setSocketAddress(inst->address, inst->ports[port_index],
-                       lb->mutable_endpoint()->mutable_address());
-      if (!inst->uid.empty()) setStringMetadata("istio", "uid", inst->uid, lb->mutable_metadata());
-      lb->mutable_load_balancing_weight()->set_value(inst->weight);
+      size_t lb = w.begin(2);                    // LocalityLbEndpoints.lb_endpoints
+      size_t endpoint = w.begin(1);              // LbEndpoint.endpoint
+      size_t address = w.begin(1);               // Endpoint.address
+      size_t socket = w.begin(1);                // Address.socket_address
+      w.string(2, inst->address);                // SocketAddress.address
+      w.uintAlways(3, inst->ports[port_index]);  // SocketAddress.port_value (oneof)
+      w.end(socket);
+      w.end(address);
+      w.end(endpoint);
+      if (!inst->uid.empty())
+        w.stringMetadata(3, "istio", "uid", inst->uid);  // LbEndpoint.metadata
+      w.uint32Value(4, inst->weight);                    // LbEndpoint.load_balancing_weight
+      w.end(lb);
       total += inst->weight;
     }
-    group->mutable_load_balancing_weight()->set_value(total);
+    w.uint32Value(3, total);  // LocalityLbEndpoints.load_balancing_weight
+    w.end(group);
   }
+  return done();
 }
 
 }  // namespace remora::pilot

@@ -6,16 +6,16 @@
 
 #include <string_view>
 
-#include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "pilot/model/snapshot.h"
+#include "pilot/translate/resources.h"
 
 namespace remora::pilot {
 
 // `subset_labels` come from the DestinationRule the proxy sees; null when the
 // cluster has no subset. An unknown cluster gives an assignment with no
-// endpoints (what Envoy expects for a name it asked for).
-void buildLoadAssignment(const std::string& cluster_name, const Service* service, uint32_t port,
-                         const Labels* subset_labels,
-                         envoy::config::endpoint::v3::ClusterLoadAssignment* out);
+// endpoints (what Envoy expects for a name it asked for). Written straight in
+// wire format (proto_writer.h): pilot builds thousands of them.
+Resource buildLoadAssignment(std::string_view cluster_name, const Service* service, uint32_t port,
+                             const Labels* subset_labels);
 
 }  // namespace remora::pilot

@@ -62,7 +62,7 @@ ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot,
   }
 }
 
-const ConfigGenerator::Reusable* ConfigGenerator::findEarlier(const ContentKey& key, bool part,
+const ConfigGenerator::Reusable* ConfigGenerator::findEarlier(const ContentKey& key,
                                                               Reusable* found) const {
   std::shared_ptr<Store> s;
   {
@@ -71,9 +71,8 @@ const ConfigGenerator::Reusable* ConfigGenerator::findEarlier(const ContentKey& 
   }
   for (int depth = 0; s && depth < kKeepGenerations; ++depth) {
     std::lock_guard<std::mutex> lock(s->mu);
-    const ReuseTable& table = part ? s->parts : s->groups;
-    auto it = table.find(key);
-    if (it != table.end()) {
+    auto it = s->groups.find(key);
+    if (it != s->groups.end()) {
       *found = it->second;
       return found;
     }
@@ -84,20 +83,19 @@ const ConfigGenerator::Reusable* ConfigGenerator::findEarlier(const ContentKey& 
 
 ResourceReuse::Part ConfigGenerator::findPart(std::string_view inputs) const {
   ContentKey key = ContentKey::of(inputs);
-  {
-    std::lock_guard<std::mutex> lock(store_->mu);
-    auto it = store_->parts.find(key);
-    if (it != store_->parts.end()) return {it->second.resources, it->second.index};
+  std::shared_ptr<Store> s = store_;
+  for (int depth = 0; s && depth <= kKeepGenerations; ++depth) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    auto it = s->parts.find(key);
+    if (it != s->parts.end()) return it->second;
+    s = s->parent;
   }
-  Reusable found;
-  if (!findEarlier(key, true, &found)) return {};
-  return {found.resources, found.index};
+  return {};
 }
 
-void ConfigGenerator::keepPart(std::string_view inputs, const Resource& holder, int index) const {
-  auto list = std::make_shared<const ResourceList>(ResourceList{holder});
+void ConfigGenerator::keepPart(std::string_view inputs, Part part) const {
   std::lock_guard<std::mutex> lock(store_->mu);
-  store_->parts.insert_or_assign(ContentKey::of(inputs), Reusable{std::move(list), index});
+  store_->parts.insert_or_assign(ContentKey::of(inputs), std::move(part));
 }
 
 ResourceList ConfigGenerator::get(std::string_view inputs,
@@ -117,10 +115,10 @@ std::shared_ptr<const ResourceList> ConfigGenerator::getShared(
   // result. Taken ones go into this generator's table too, so that they stay
   // offered to the next generators.
   Reusable found;
-  bool reused = findEarlier(key, false, &found) != nullptr;
+  bool reused = findEarlier(key, &found) != nullptr;
   auto got = reused ? found.resources : std::make_shared<const ResourceList>(build());
   std::lock_guard<std::mutex> lock(store_->mu);
-  auto [it, inserted] = store_->groups.emplace(key, Reusable{std::move(got), 0});
+  auto [it, inserted] = store_->groups.emplace(key, Reusable{std::move(got)});
   if (inserted) ++(reused ? store_->stats.reused : store_->stats.built);
   return it->second.resources;
 }
@@ -183,9 +181,8 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
       "config;" + std::to_string(snapshot_->configHash()) + ";" + outboundKey(proxy) + ";";
   out->listeners = *getShared(
       config_key + "lds", [&] { return buildOutboundListeners(*snapshot_, proxy, alloc_, this); });
-  out->routes = *getShared(config_key + "rds", [&] {
-    return buildOutboundRouteConfigs(*snapshot_, proxy, alloc_, this);
-  });
+  out->routes = *getShared(config_key + "rds",
+                           [&] { return buildOutboundRouteConfigs(*snapshot_, proxy, this); });
   uint64_t backends = fnv1a("backends");
   for (const auto& svc : snapshot_->services()) {
     if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
@@ -226,13 +223,12 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
       ResourceList endpoints;
       for (const auto& [svc, rule, inputs] : seen) {
         auto group = getShared(inputs, [&, svc = svc, rule = rule] {
-          ServiceClusters built = buildServiceClusters(*snapshot_, *svc, rule, alloc_);
+          ServiceClusters built = buildServiceClusters(*snapshot_, *svc, rule);
           ResourceList all = std::move(built.clusters);
+          all.reserve(all.size() + built.eds.size());
           for (const auto& target : built.eds) {
-            auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
-            buildLoadAssignment(std::string(target.name), target.service, target.port,
-                                target.subset_labels, cla.get());
-            all.emplace_back(std::move(cla));
+            all.push_back(buildLoadAssignment(target.name, target.service, target.port,
+                                              target.subset_labels));
           }
           return all;
         });
@@ -254,10 +250,8 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
     });
   });
   // Clusters, then assignments, each sorted by name.
-  auto split = std::find_if(both->begin(), both->end(), [](const Resource& r) {
-    return r.message().GetDescriptor() ==
-           envoy::config::endpoint::v3::ClusterLoadAssignment::descriptor();
-  });
+  auto split = std::find_if(both->begin(), both->end(),
+                            [](const Resource& r) { return r.type() == ResourceType::kEndpoint; });
   out->clusters.assign(both->begin(), split);
   out->endpoints.assign(split, both->end());
   promise.set_value(out);
@@ -285,10 +279,8 @@ Resource ConfigGenerator::loadAssignment(const EdsCluster& target) const {
   }
   return get(inputs,
              [&]() -> ResourceList {
-               auto cla = alloc_.make<envoy::config::endpoint::v3::ClusterLoadAssignment>();
-               buildLoadAssignment(std::string(target.name), target.service, target.port,
-                                   target.subset_labels, cla.get());
-               return {Resource(std::move(cla))};
+               return {buildLoadAssignment(target.name, target.service, target.port,
+                                           target.subset_labels)};
              })
       .front();
 }

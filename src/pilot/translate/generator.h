@@ -71,7 +71,7 @@ class ConfigGenerator : private ResourceReuse {
                                                 const std::function<ResourceList()>& build) const;
   uint64_t objectHash(const void* spec) const override;
   Part findPart(std::string_view inputs) const override;
-  void keepPart(std::string_view inputs, const Resource& holder, int index) const override;
+  void keepPart(std::string_view inputs, Part part) const override;
   std::string proxyKey(const ProxyNode& proxy) const override { return outboundKey(proxy); }
 
   // What all proxies of a namespace share (plus their labels, when some
@@ -93,21 +93,21 @@ class ConfigGenerator : private ResourceReuse {
 
   struct Reusable {
     std::shared_ptr<const ResourceList> resources;
-    int index = 0;  // for parts: which one inside `resources`' only entry
   };
   using ReuseTable = std::unordered_map<ContentKey, Reusable, ContentKeyHash>;
+  using PartTable = std::unordered_map<ContentKey, Part, ContentKeyHash>;
   // What one generator built or took; the next generators look here, through
   // `parent`, a few generations back. Outlives its generator while a later
   // one links to it.
   struct Store {
     std::mutex mu;
     ReuseTable groups;  // get()
-    ReuseTable parts;   // findPart() / keepPart()
+    PartTable parts;    // findPart() / keepPart()
     std::shared_ptr<Store> parent;
     ReuseStats stats;
   };
   // The entry for `key` in an earlier generator's store, copied to `found`.
-  const Reusable* findEarlier(const ContentKey& key, bool part, Reusable* found) const;
+  const Reusable* findEarlier(const ContentKey& key, Reusable* found) const;
 
   std::shared_ptr<const MeshSnapshot> snapshot_;
   // What the generator builds lives on one arena, freed when neither it nor

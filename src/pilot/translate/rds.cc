@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "pilot/translate/envoy_util.h"
+#include "pilot/translate/proto_writer.h"
 
 namespace remora::pilot {
 namespace {
@@ -120,14 +121,35 @@ void setRetryPolicy(const HttpRetry& r, envoy::config::route::v3::RetryPolicy* o
   if (r.per_try_timeout_ms) setDurationMs(*r.per_try_timeout_ms, out->mutable_per_try_timeout());
 }
 
-void defaultRoute(const Service& svc, uint32_t port, Route* r) {
-  r->set_name("default");
-  r->mutable_match()->set_prefix("/");
-  auto* action = r->mutable_route();
-  action->set_cluster(clusterName(TrafficDirection::kOutbound, port, "", svc.fqdn));
-  setDurationMs(0, action->mutable_timeout());
-  setDurationMs(0, action->mutable_max_grpc_timeout());
-  r->mutable_decorator()->set_operation(hostPort(svc.fqdn, port) + "/*");
+// Field numbers: envoy/config/route/v3/route{,_components}.proto.
+// A route `prefix: /` to `cluster` with timeout and max_grpc_timeout 0 (the
+// seed's default route), written straight in wire format: most virtual hosts
+// have only this one.
+void writePrefixRoute(std::string_view name, std::string_view cluster, std::string_view operation,
+                      ProtoWriter* w) {
+  size_t route = w->begin(3);  // VirtualHost.routes
+  size_t match = w->begin(1);  // Route.match
+  w->stringAlways(1, "/");     // RouteMatch.prefix (oneof)
+  w->end(match);
+  size_t action = w->begin(2);  // Route.route
+  w->stringAlways(1, cluster);  // RouteAction.cluster (oneof)
+  w->durationMs(8, 0);          // RouteAction.timeout
+  w->durationMs(23, 0);         // RouteAction.max_grpc_timeout
+  w->end(action);
+  if (!operation.empty()) {
+    size_t decorator = w->begin(5);  // Route.decorator
+    w->string(1, operation);         // Decorator.operation
+    w->end(decorator);
+  }
+  w->string(14, name);  // Route.name
+  w->end(route);
+}
+
+void writeDefaultRoute(const Service& svc, uint32_t port, ProtoWriter* w) {
+  std::string operation = hostPort(svc.fqdn, port);
+  operation += "/*";
+  writePrefixRoute("default", clusterName(TrafficDirection::kOutbound, port, "", svc.fqdn),
+                   operation, w);
 }
 
 // One Envoy route per match block of an HTTP rule (or one without match).
@@ -241,19 +263,29 @@ void translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& 
                     r.mutable_metadata());
 }
 
-void buildRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
-                 uint32_t port, VirtualHost* vh) {
+// The routes of the virtual host of `svc`:`port` (VirtualHost.routes): the
+// VirtualService's, else the default route.
+void writeRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
+                 uint32_t port, ProtoWriter* w) {
   const ResolvedVirtualService* rvs = snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_);
+  int routes = 0;
+  // Routes of VirtualServices are few and of many shapes: built as messages.
+  auto add = [&](const HttpRoute& rule, const HttpMatchRequest* m) {
+    Route r;
+    translateRoute(snapshot, *rvs, rule, m, svc, port, &r);
+    w->message(3, r);  // VirtualHost.routes
+    ++routes;
+  };
   if (rvs) {
     for (const auto& rule : rvs->spec->http) {
       bool catch_all = false;
       if (rule.match.empty()) {
-        translateRoute(snapshot, *rvs, rule, nullptr, svc, port, vh->add_routes());
+        add(rule, nullptr);
         catch_all = true;
       } else {
         for (const auto& m : rule.match) {
           if (!matchApplies(m, proxy, port)) continue;
-          translateRoute(snapshot, *rvs, rule, &m, svc, port, vh->add_routes());
+          add(rule, &m);
           // A block with nothing to match on takes every request: later rules
           // could never match, so Istio stops there too.
           bool empty = !m.uri && !m.method && !m.authority && !m.scheme && m.headers.empty() &&
@@ -264,86 +296,145 @@ void buildRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Ser
       if (catch_all) break;
     }
   }
-  if (vh->routes_size() == 0) defaultRoute(svc, port, vh->add_routes());
+  if (routes == 0) writeDefaultRoute(svc, port, w);
 }
 
 }  // namespace
 
 namespace {
 
-// `vh_inputs` (with `reuse`): per service, what its virtual host is made of;
-// a virtual host built from the same inputs before is copied (when none of
-// its domains is taken by an earlier one), and the complete ones built here
-// are offered for the next time (`kept`: their inputs and index).
-RouteConfiguration* buildOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                             uint32_t port,
-                                             const std::vector<const Service*>& services,
-                                             RouteConfiguration* rc,
-                                             const ResourceReuse* reuse = nullptr,
-                                             const std::vector<std::string>* vh_inputs = nullptr,
-                                             std::vector<std::pair<size_t, int>>* kept = nullptr) {
+// The domains already in a route config: Envoy refuses one in which a domain
+// appears twice. Kept as (offset, length) into one text that every candidate
+// is appended to, so that checking a domain allocates nothing.
+class DomainSet {
+ public:
+  explicit DomainSet(size_t expected) : set_(expected, Hash{&text_}, Equal{&text_}) {
+    text_.reserve(expected * 32);
+  }
+  std::string* text() { return &text_; }
+  // The domain at [start, end) of text().
+  bool contains(size_t start, size_t end) const { return set_.count(key(start, end)) != 0; }
+  void insert(size_t start, size_t end) { set_.insert(key(start, end)); }
+  std::string_view view(size_t start, size_t end) const {
+    return std::string_view(text_).substr(start, end - start);
+  }
+
+ private:
+  static uint64_t key(size_t start, size_t end) { return (uint64_t{start} << 32) | (end - start); }
+  static std::string_view at(const std::string* text, uint64_t k) {
+    return std::string_view(*text).substr(k >> 32, k & 0xffffffff);
+  }
+  struct Hash {
+    const std::string* text;
+    size_t operator()(uint64_t k) const { return std::hash<std::string_view>{}(at(text, k)); }
+  };
+  struct Equal {
+    const std::string* text;
+    bool operator()(uint64_t a, uint64_t b) const { return at(text, a) == at(text, b); }
+  };
+  std::string text_;
+  std::unordered_set<uint64_t, Hash, Equal> set_;
+};
+
+// Route config `<port>` written straight in wire format: ~800 virtual hosts
+// with ~10 000 domains for a namespace. `vh_inputs` (with `reuse`): per
+// service, what its virtual host is made of; a virtual host built from the
+// same inputs before is copied as bytes (when none of its domains is taken by
+// an earlier one), and the complete ones built here are offered for the next
+// time (`kept`: their inputs' index, and where their body is in the bytes).
+struct KeptVirtualHost {
+  size_t input;
+  size_t offset;
+  size_t size;
+};
+std::string encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                                      uint32_t port, const std::vector<const Service*>& services,
+                                      const ResourceReuse* reuse = nullptr,
+                                      const std::vector<std::string>* vh_inputs = nullptr,
+                                      std::vector<KeptVirtualHost>* kept = nullptr) {
   const MeshConfig& mesh = snapshot.mesh();
-  rc->set_name(std::to_string(port));
-  rc->mutable_validate_clusters()->set_value(false);
-  // Views of the domains already in `rc` (their strings stay put).
-  std::unordered_set<std::string_view> used_domains;
+  std::string bytes;
+  bytes.reserve(services.size() * 640 + 128);
+  ProtoWriter w(&bytes);
+  w.string(1, std::to_string(port));  // RouteConfiguration.name
+  DomainSet used(services.size() * 14);
+  std::string& text = *used.text();
+  std::vector<size_t> ends;
   for (size_t i = 0; i < services.size(); ++i) {
     const Service* svc = services[i];
     if (reuse) {
       ResourceReuse::Part part = reuse->findPart((*vh_inputs)[i]);
-      if (part.holder) {
-        const auto& old = static_cast<const RouteConfiguration&>(part.holder->front().message())
-                              .virtual_hosts(part.index);
+      if (part.keep) {
+        // Its domains (VirtualHost.domains), appended to the text as candidates.
+        ends.clear();
+        const size_t first = text.size();
+        ProtoReader reader(part.bytes);
+        int field = 0;
+        uint64_t value = 0;
+        std::string_view v;
+        while (reader.next(&field, &value, &v)) {
+          if (field != 2) continue;
+          text.append(v);
+          ends.push_back(text.size());
+        }
         bool free = true;
-        for (const auto& d : old.domains())
-          free = free && !used_domains.count(d);
+        for (size_t k = 0, start = first; k < ends.size(); start = ends[k++])
+          free = free && !used.contains(start, ends[k]);
         if (free) {
-          VirtualHost* vh = rc->add_virtual_hosts();
-          vh->CopyFrom(old);
-          for (const auto& d : vh->domains())
-            used_domains.insert(d);
-          kept->emplace_back(i, rc->virtual_hosts_size() - 1);
+          for (size_t k = 0, start = first; k < ends.size(); start = ends[k++])
+            used.insert(start, ends[k]);
+          w.raw(2, part.bytes);  // RouteConfiguration.virtual_hosts
+          kept->push_back({i, bytes.size() - part.bytes.size(), part.bytes.size()});
           continue;
         }
       }
     }
-    VirtualHost* vh = rc->add_virtual_hosts();
-    vh->set_name(hostPort(svc->fqdn, port));
-    // Envoy refuses a route config in which one domain appears twice; the
-    // first (FQDN-ordered) virtual host keeps it.
+    size_t vh = w.begin(2);                  // RouteConfiguration.virtual_hosts
+    w.string(1, hostPort(svc->fqdn, port));  // VirtualHost.name
+    // The first (FQDN-ordered) virtual host keeps a domain.
+    ends.clear();
+    const size_t first = text.size();
+    appendVirtualHostDomains(svc->fqdn, port, svc->vips, proxy.namespace_, mesh.domain_suffix,
+                             &text, &ends);
     bool complete = true;
-    for (auto& d :
-         virtualHostDomains(svc->fqdn, port, svc->vips, proxy.namespace_, mesh.domain_suffix)) {
-      if (used_domains.count(d)) {
+    bool any = false;
+    for (size_t k = 0, start = first; k < ends.size(); start = ends[k++]) {
+      if (used.contains(start, ends[k])) {
         complete = false;
         continue;
       }
-      vh->add_domains(std::move(d));
-      used_domains.insert(vh->domains(vh->domains_size() - 1));
+      used.insert(start, ends[k]);
+      w.string(2, used.view(start, ends[k]));  // VirtualHost.domains
+      any = true;
     }
-    if (vh->domains_size() == 0) {
-      rc->mutable_virtual_hosts()->RemoveLast();
+    if (!any) {
+      w.cancel(2, vh);
       continue;
     }
-    buildRoutes(snapshot, proxy, *svc, port, vh);
-    if (reuse && complete) kept->emplace_back(i, rc->virtual_hosts_size() - 1);
+    writeRoutes(snapshot, proxy, *svc, port, &w);
+    size_t size = w.end(vh);
+    if (reuse && complete) kept->push_back({i, bytes.size() - size, size});
   }
-  VirtualHost* catch_all = rc->add_virtual_hosts();
-  catch_all->add_domains("*");
-  Route* r = catch_all->add_routes();
-  r->mutable_match()->set_prefix("/");
-  if (mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny) {
-    catch_all->set_name("allow_any");
-    r->set_name("allow_any");
-    r->mutable_route()->set_cluster(kPassthroughCluster);
-    setDurationMs(0, r->mutable_route()->mutable_timeout());
-    setDurationMs(0, r->mutable_route()->mutable_max_grpc_timeout());
+  size_t catch_all = w.begin(2);  // RouteConfiguration.virtual_hosts
+  bool allow_any = mesh.outbound_policy == MeshConfig::OutboundPolicy::kAllowAny;
+  w.string(1, allow_any ? "allow_any" : "block_all");  // VirtualHost.name
+  w.string(2, "*");                                    // VirtualHost.domains
+  if (allow_any) {
+    writePrefixRoute("allow_any", kPassthroughCluster, "", &w);
   } else {
-    catch_all->set_name("block_all");
-    r->set_name("block_all");
-    r->mutable_direct_response()->set_status(502);
+    size_t route = w.begin(3);  // VirtualHost.routes
+    size_t match = w.begin(1);  // Route.match
+    w.stringAlways(1, "/");     // RouteMatch.prefix (oneof)
+    w.end(match);
+    size_t direct = w.begin(7);  // Route.direct_response
+    w.uint(1, 502);              // DirectResponseAction.status
+    w.end(direct);
+    w.string(14, "block_all");  // Route.name
+    w.end(route);
   }
-  return rc;
+  w.end(catch_all);
+  w.empty(7);  // RouteConfiguration.validate_clusters: false
+  return bytes;
 }
 
 }  // namespace
@@ -378,7 +469,7 @@ void appendVirtualServiceInputs(const MeshSnapshot& snapshot, const ResolvedVirt
 }
 
 ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                       const MessageAllocator& alloc, const ResourceReuse* reuse) {
+                                       const ResourceReuse* reuse) {
   // port -> services with an HTTP port there, in FQDN order (services() is sorted).
   std::map<uint32_t, std::vector<const Service*>> by_port;
   for (const auto& svc : snapshot.services()) {
@@ -391,9 +482,8 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
   ResourceList out;
   for (const auto& [port, services] : by_port) {
     if (!reuse) {
-      auto rc = alloc.make<RouteConfiguration>();
-      buildOutboundRouteConfig(snapshot, proxy, port, services, rc.get());
-      out.emplace_back(rc);
+      out.emplace_back(std::make_shared<const EncodedMessage>(
+          ResourceType::kRoute, encodeOutboundRouteConfig(snapshot, proxy, port, services)));
       continue;
     }
     // Everything the route config is made of: which services (with their
@@ -426,13 +516,14 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
         vh_inputs.push_back(head + inputs.substr(start, end - start));
         start = end;
       }
-      auto rc = alloc.make<RouteConfiguration>();
-      std::vector<std::pair<size_t, int>> kept;
-      buildOutboundRouteConfig(snapshot, proxy, port, services, rc.get(), reuse, &vh_inputs, &kept);
-      Resource r(rc);
-      for (const auto& [i, index] : kept)
-        reuse->keepPart(vh_inputs[i], r, index);
-      return {r};
+      std::vector<KeptVirtualHost> kept;
+      auto rc = std::make_shared<const EncodedMessage>(
+          ResourceType::kRoute,
+          encodeOutboundRouteConfig(snapshot, proxy, port, services, reuse, &vh_inputs, &kept));
+      const char* bytes = rc->bytes().data();
+      for (const auto& k : kept)
+        reuse->keepPart(vh_inputs[k.input], {rc, std::string_view(bytes + k.offset, k.size)});
+      return {Resource(rc)};
     });
     out.insert(out.end(), got.begin(), got.end());
   }
@@ -442,12 +533,16 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
 
 void buildServiceVirtualHost(const MeshSnapshot& snapshot, const ProxyNode& proxy,
                              const Service& service, uint32_t port, VirtualHost* out) {
-  out->set_name(hostPort(service.fqdn, port));
-  for (auto& d : virtualHostDomains(service.fqdn, port, service.vips, proxy.namespace_,
-                                    snapshot.mesh().domain_suffix)) {
-    out->add_domains(std::move(d));
+  // The sidecar's shape, parsed: one builder for both.
+  std::string body;
+  ProtoWriter w(&body);
+  w.string(1, hostPort(service.fqdn, port));  // VirtualHost.name
+  for (const auto& d : virtualHostDomains(service.fqdn, port, service.vips, proxy.namespace_,
+                                          snapshot.mesh().domain_suffix)) {
+    w.string(2, d);  // VirtualHost.domains
   }
-  buildRoutes(snapshot, proxy, service, port, out);
+  writeRoutes(snapshot, proxy, service, port, &w);
+  if (!out->ParseFromString(body)) out->Clear();
 }
 
 RouteConfiguration buildInboundRouteConfig(const InboundTarget& target) {

@@ -12,10 +12,11 @@
 
 namespace remora::pilot {
 
-// All outbound route configs for a proxy, sorted by name. With `reuse`, each
-// route config whose inputs match one already built is taken from there.
+// All outbound route configs for a proxy, sorted by name, written straight
+// in wire format (proto_writer.h). With `reuse`, each route config whose
+// inputs match one already built is taken from there, and each virtual host
+// whose inputs match is copied as bytes.
 ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                       const MessageAllocator& alloc = {},
                                        const ResourceReuse* reuse = nullptr);
 
 // Appends to `out` what resources built from `rvs` (null: none) depend on

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pilot/model/parse.h"
+#include "pilot/translate/proto_writer.h"
 
 namespace remora::pilot {
 
@@ -68,6 +69,38 @@ ResourceList mergeByName(std::initializer_list<const ResourceList*> lists) {
                        byName);
   }
   return out;
+}
+
+EncodedMessage::EncodedMessage(ResourceType type, std::string bytes)
+    : type_(type), bytes_(std::move(bytes)) {
+  // The name is field 1 of every resource type and written first.
+  ProtoReader reader(bytes_);
+  int field = 0;
+  uint64_t value = 0;
+  std::string_view name;
+  if (reader.next(&field, &value, &name) && field == 1) name_ = name;
+}
+
+const google::protobuf::Message& EncodedMessage::message() const {
+  std::call_once(parsed_once_, [this] {
+    switch (type_) {
+      case ResourceType::kListener:
+        parsed_ = std::make_unique<envoy::config::listener::v3::Listener>();
+        break;
+      case ResourceType::kRoute:
+        parsed_ = std::make_unique<envoy::config::route::v3::RouteConfiguration>();
+        break;
+      case ResourceType::kCluster:
+        parsed_ = std::make_unique<envoy::config::cluster::v3::Cluster>();
+        break;
+      case ResourceType::kEndpoint:
+        parsed_ = std::make_unique<envoy::config::endpoint::v3::ClusterLoadAssignment>();
+        break;
+    }
+    // Our own bytes: they parse.
+    if (!parsed_->ParseFromString(bytes_)) parsed_->Clear();
+  });
+  return *parsed_;
 }
 
 ContentKey ContentKey::of(std::string_view inputs) {

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +21,7 @@
 
 namespace remora::pilot {
 
-enum class ResourceType { kListener, kRoute, kCluster, kEndpoint };
+enum class ResourceType : uint8_t { kListener, kRoute, kCluster, kEndpoint };
 
 // "type.googleapis.com/envoy.config.listener.v3.Listener" etc.
 const char* typeUrl(ResourceType type);
@@ -28,27 +29,83 @@ const char* typeUrl(ResourceType type);
 const char* shortTypeName(ResourceType type);
 bool parseShortTypeName(std::string_view name, ResourceType* type);
 
-// `name` views the name field inside `message`, which every copy of the
-// Resource keeps alive: lists of thousands of resources are copied per proxy,
-// and copying a view costs nothing where copying the string would allocate.
+// A resource written straight in wire format (proto_writer.h): the hot
+// shared shapes (assignments, EDS clusters, outbound route configs) are built
+// this way, since the ADS server only needs their bytes. Whoever needs a
+// message (config dumps, debug pages, tests) gets one parsed from the bytes
+// on first use: slow paths only.
+class EncodedMessage {
+ public:
+  EncodedMessage(ResourceType type, std::string bytes);
+  EncodedMessage(const EncodedMessage&) = delete;
+  EncodedMessage& operator=(const EncodedMessage&) = delete;
+
+  ResourceType type() const { return type_; }
+  // The serialized message.
+  const std::string& bytes() const { return bytes_; }
+  // Field 1 of every xDS resource type (name, cluster_name), viewing bytes().
+  std::string_view name() const { return name_; }
+  // Parsed once, on first use; any thread.
+  const google::protobuf::Message& message() const;
+
+ private:
+  ResourceType type_;
+  std::string bytes_;
+  std::string_view name_;
+  mutable std::once_flag parsed_once_;
+  mutable std::unique_ptr<google::protobuf::Message> parsed_;
+};
+
+// A named resource, as a message or as an EncodedMessage. `name` views the
+// name inside what the Resource keeps alive: lists of thousands of resources
+// are copied per proxy, and copying a view costs nothing where copying the
+// string would allocate (which is also why this stays 32 bytes).
 class Resource {
  public:
   explicit Resource(std::shared_ptr<const envoy::config::listener::v3::Listener> m)
-      : name_(m->name()), message_(std::move(m)) {}
+      : Resource(ResourceType::kListener, m->name(), &m) {}
   explicit Resource(std::shared_ptr<const envoy::config::route::v3::RouteConfiguration> m)
-      : name_(m->name()), message_(std::move(m)) {}
+      : Resource(ResourceType::kRoute, m->name(), &m) {}
   explicit Resource(std::shared_ptr<const envoy::config::cluster::v3::Cluster> m)
-      : name_(m->name()), message_(std::move(m)) {}
+      : Resource(ResourceType::kCluster, m->name(), &m) {}
   explicit Resource(std::shared_ptr<const envoy::config::endpoint::v3::ClusterLoadAssignment> m)
-      : name_(m->cluster_name()), message_(std::move(m)) {}
+      : Resource(ResourceType::kEndpoint, m->cluster_name(), &m) {}
+  explicit Resource(std::shared_ptr<const EncodedMessage> m)
+      : name_(m->name().data()),
+        name_size_(static_cast<uint32_t>(m->name().size())),
+        type_(m->type()),
+        encoded_(true),
+        payload_(std::move(m)) {}
 
-  std::string_view name() const { return name_; }
-  const google::protobuf::Message& message() const { return *message_; }
-  const std::shared_ptr<const google::protobuf::Message>& shared() const { return message_; }
+  std::string_view name() const { return {name_, name_size_}; }
+  ResourceType type() const { return type_; }
+  // For an encoded resource, parsed on first use (slow paths only).
+  const google::protobuf::Message& message() const {
+    return encoded_ ? encoded()->message()
+                    : *static_cast<const google::protobuf::Message*>(payload_.get());
+  }
+  // Null when the resource was built as a message.
+  const EncodedMessage* encoded() const {
+    return encoded_ ? static_cast<const EncodedMessage*>(payload_.get()) : nullptr;
+  }
+  // What keeps name() and message() alive.
+  const std::shared_ptr<const void>& shared() const { return payload_; }
 
  private:
-  std::string_view name_;
-  std::shared_ptr<const google::protobuf::Message> message_;
+  // `m` by pointer: moved from only after `name` was taken from it.
+  template <typename T>
+  Resource(ResourceType type, std::string_view name, std::shared_ptr<const T>* m)
+      : name_(name.data()),
+        name_size_(static_cast<uint32_t>(name.size())),
+        type_(type),
+        payload_(std::shared_ptr<const google::protobuf::Message>(std::move(*m))) {}
+
+  const char* name_;
+  uint32_t name_size_;
+  ResourceType type_;
+  bool encoded_ = false;
+  // A google::protobuf::Message or an EncodedMessage (encoded_).
+  std::shared_ptr<const void> payload_;
 };
 
 // Where generated messages live. Shared resources (everything cached per
@@ -108,15 +165,16 @@ class ResourceReuse {
   // The content hash of the document a VirtualService or DestinationRule of
   // the snapshot came from (0 if unknown).
   virtual uint64_t objectHash(const void* spec) const = 0;
-  // Parts of resources: a message inside `holder` (e.g. virtual host `index`
-  // of a route config) built from `inputs`, to be copied into a new resource
-  // when only its neighbours changed. Null holder when none is known.
+  // Parts of resources: the serialized body of a message inside a resource
+  // (e.g. a virtual host of a route config) built from `inputs`, to be
+  // copied into a new resource when only its neighbours changed. `keep`
+  // keeps `bytes` alive; null when none is known.
   struct Part {
-    std::shared_ptr<const ResourceList> holder;
-    int index = 0;
+    std::shared_ptr<const void> keep;
+    std::string_view bytes;
   };
   virtual Part findPart(std::string_view inputs) const = 0;
-  virtual void keepPart(std::string_view inputs, const Resource& holder, int index) const = 0;
+  virtual void keepPart(std::string_view inputs, Part part) const = 0;
   // What the outbound config depends on of a proxy: its namespace, plus its
   // labels when some rule matches on them.
   virtual std::string proxyKey(const ProxyNode& proxy) const = 0;
