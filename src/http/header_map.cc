@@ -5,6 +5,8 @@
 #include <limits>
 #include <utility>
 
+#include "http/word_scan.h"
+
 namespace remora::http {
 namespace {
 
@@ -16,45 +18,6 @@ constexpr std::array<std::string_view, static_cast<size_t>(Known::kCount)> kName
     "content-type",      "user-agent", "x-request-id",   "x-forwarded-for",
     "x-forwarded-proto",
 };
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-// ASCII upper case to lower case in 8 bytes at once: a byte gets 0x20 added
-// when its low seven bits fall in 'A'..'Z' and its top bit is clear.
-uint64_t lowerEight(uint64_t x) {
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  uint64_t low7 = x & ~kHigh;
-  uint64_t at_least_a = low7 + 0x3f3f3f3f3f3f3f3fULL;  // top bit set from 'A' (0x41) up
-  uint64_t above_z = low7 + 0x2525252525252525ULL;     // top bit set from '[' (0x5b) up
-  uint64_t upper = (at_least_a ^ above_z) & ~x & kHigh;
-  return x | (upper >> 2);
-}
-
-// Copies `in` to `out` lower-cased. Header names are mostly 4 to 20 bytes: a
-// byte loop costs ~10 instructions a byte, words of eight ~1.
-void copyLowercase(char* out, std::string_view in) {
-  size_t n = in.size();
-  if (n >= 8) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, in.data() + i, 8);
-      w = lowerEight(w);
-      std::memcpy(out + i, &w, 8);
-    }
-    if (i < n) {  // the last eight bytes again, overlapping: lower-casing is idempotent
-      uint64_t w;
-      std::memcpy(&w, in.data() + n - 8, 8);
-      w = lowerEight(w);
-      std::memcpy(out + n - 8, &w, 8);
-    }
-    return;
-  }
-  for (size_t i = 0; i < n; ++i)
-    out[i] = lower(in[i]);
-}
 
 }  // namespace
 
@@ -109,11 +72,7 @@ Known knownFromName(std::string_view n) {
 }
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
+  return word::equalsIgnoreCase(a, b);
 }
 
 HeaderMap::HeaderMap(const HeaderMap& other) {
@@ -186,7 +145,7 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   if (!hasRoom(n)) [[unlikely]]
     old_chars = reserveChars(n);
   char* out = chars_.get() + chars_used_;
-  copyLowercase(out, name);
+  word::copyLowercase(out, name);
   if (!value.empty()) std::memcpy(out + name.size(), value.data(), value.size());
   chars_used_ += n;
   Entry& e = entries_.emplace_back();

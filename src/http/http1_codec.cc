@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/http_status.h"
+#include "http/word_scan.h"
 
 namespace remora::http {
 namespace {
@@ -12,13 +13,14 @@ namespace {
 // dropped: a filter must not be able to inject a header line or a message.
 bool safeToWrite(std::string_view name, std::string_view value) {
   if (name.empty()) return false;
-  for (char c : name) {
-    if (c == ':' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
-  }
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
+  // Names: no control bytes, space, ':' or DEL. Values: no CR, LF or NUL.
+  bool bad_name = word::anyWord(name, 'a', [](uint64_t w) {
+    return word::anyBelow(w, 0x21) | word::anyEqual(w, ':') | word::anyEqual(w, 0x7f);
+  });
+  if (bad_name) return false;
+  return !word::anyWord(value, 'a', [](uint64_t w) {
+    return word::anyEqual(w, '\r') | word::anyEqual(w, '\n') | word::anyBelow(w, 1);
+  });
 }
 
 // Writes the fields of `h` that the codec does not own: pseudo-headers become

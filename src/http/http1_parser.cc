@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "http/word_scan.h"
+
 namespace remora::http {
 namespace {
 
@@ -311,11 +313,9 @@ bool Http1Parser::parseFields(std::string_view block, uint64_t base, bool traile
     }
     std::string_view name = line.substr(0, i);
     std::string_view raw = line.substr(i + 1);
-    for (size_t k = 0; k < raw.size(); ++k) {
-      if (!kTables.vchar[static_cast<unsigned char>(raw[k])]) {
-        fail(400, "invalid character in header value", name, at + i + 1 + k);
-        return false;
-      }
+    if (size_t k = word::firstInvalidFieldValueByte(raw); k != std::string_view::npos) {
+      fail(400, "invalid character in header value", name, at + i + 1 + k);
+      return false;
     }
     std::string_view value = trimOws(raw);
     if (!trailers) {
