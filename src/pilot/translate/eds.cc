@@ -35,12 +35,10 @@ Resource buildLoadAssignment(std::string_view cluster_name, const Service* servi
                              const Labels* subset_labels) {
   // Field numbers: envoy/config/endpoint/v3/endpoint{,_components}.proto,
   // envoy/config/core/v3/address.proto.
-  std::string bytes;
-  ProtoWriter w(&bytes);
+  ProtoWriter w(64 + (service ? service->instances.size() * 128 : 0));
   w.string(1, cluster_name);  // ClusterLoadAssignment.cluster_name
   auto done = [&] {
-    return Resource(
-        std::make_shared<const EncodedMessage>(ResourceType::kEndpoint, std::move(bytes)));
+    return Resource(std::make_shared<const EncodedMessage>(ResourceType::kEndpoint, w.take()));
   };
   if (!service || service->passthrough) return done();
   size_t port_index = service->ports.size();
@@ -56,7 +54,6 @@ Resource buildLoadAssignment(std::string_view cluster_name, const Service* servi
     if (subset_labels && !hasLabels(inst, *subset_labels)) continue;
     by_locality[inst.locality].push_back(&inst);
   }
-  bytes.reserve(bytes.size() + 16 + by_locality.size() * 32 + service->instances.size() * 96);
   for (const auto& [locality, instances] : by_locality) {
     size_t group = w.begin(2);  // ClusterLoadAssignment.endpoints
     writeLocality(locality, &w);

@@ -4,11 +4,11 @@ namespace remora::pilot {
 
 void ProtoWriter::message(int field, const google::protobuf::Message& m) {
   size_t len = m.ByteSizeLong();
-  tag(field, kLengthDelimited);
-  varint(len);
-  size_t at = out_->size();
-  out_->resize(at + len);
-  m.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_->data() + at));
+  char* p = room(20 + len);
+  p = varint(tagOf(field, kLengthDelimited), p);
+  p = varint(len, p);
+  m.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p));
+  pos_ = static_cast<size_t>(p - buf_.data()) + len;
 }
 
 void ProtoWriter::durationMs(int field, int64_t ms) {

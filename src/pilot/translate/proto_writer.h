@@ -20,7 +20,9 @@
 
 #include <google/protobuf/message.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -28,57 +30,72 @@ namespace remora::pilot {
 
 class ProtoWriter {
  public:
-  explicit ProtoWriter(std::string* out) : out_(out) {}
+  // `reserve`: the expected size; the buffer grows as needed.
+  explicit ProtoWriter(size_t reserve = 256) { buf_.resize(reserve); }
 
-  std::string* out() const { return out_; }
+  // Bytes written so far.
+  size_t size() const { return pos_; }
+  // The message; the writer is empty afterwards.
+  std::string take() {
+    buf_.resize(pos_);
+    pos_ = 0;
+    return std::move(buf_);
+  }
 
   void uint(int field, uint64_t v) {
     if (v != 0) uintAlways(field, v);
   }
   void uintAlways(int field, uint64_t v) {
-    tag(field, kVarint);
-    varint(v);
+    char* p = room(20);
+    p = varint(tagOf(field, kVarint), p);
+    pos_ = static_cast<size_t>(varint(v, p) - buf_.data());
   }
   void string(int field, std::string_view s) {
     if (!s.empty()) stringAlways(field, s);
   }
   void stringAlways(int field, std::string_view s) {
-    tag(field, kLengthDelimited);
-    varint(s.size());
-    out_->append(s);
+    char* p = room(20 + s.size());
+    p = varint(tagOf(field, kLengthDelimited), p);
+    p = varint(s.size(), p);
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    pos_ = static_cast<size_t>(p - buf_.data()) + s.size();
   }
   // A set message field with no fields set (e.g. `ads {}`).
   void empty(int field) {
-    tag(field, kLengthDelimited);
-    out_->push_back(0);
+    char* p = room(11);
+    p = varint(tagOf(field, kLengthDelimited), p);
+    *p++ = 0;
+    pos_ = static_cast<size_t>(p - buf_.data());
   }
   // A message field whose body is written next; end() with what begin()
   // returned closes it. The length is not known in advance: one byte is
   // reserved, enough for bodies under 128 bytes; longer ones move their body
   // by the few bytes more the length needs.
   size_t begin(int field) {
-    tag(field, kLengthDelimited);
-    out_->push_back(0);
-    return out_->size();
+    empty(field);
+    return pos_;
   }
-  // Returns the body's length: the body is the last that many bytes of out().
+  // Returns the body's length: the body is the last that many bytes written.
   size_t end(size_t start) {
-    size_t len = out_->size() - start;
+    size_t len = pos_ - start;
     if (len < 0x80) {
-      (*out_)[start - 1] = static_cast<char>(len);
+      buf_[start - 1] = static_cast<char>(len);
       return len;
     }
-    char buf[10];
-    size_t n = encodeVarint(len, buf);
-    (*out_)[start - 1] = buf[0];
-    out_->insert(start, buf + 1, n - 1);
+    char digits[10];
+    size_t n = static_cast<size_t>(varint(len, digits) - digits);
+    room(n - 1);
+    char* body = buf_.data() + start;
+    std::memmove(body + n - 1, body, len);
+    std::memcpy(body - 1, digits, n);
+    pos_ += n - 1;
     return len;
   }
   // Drops a message field begun at `start` (with begin(field)) and all of
   // its body.
   void cancel(int field, size_t start) {
-    char buf[10];
-    out_->resize(start - 1 - encodeVarint(static_cast<uint64_t>(field) << 3, buf));
+    char digits[10];
+    pos_ = start - 1 - static_cast<size_t>(varint(tagOf(field, 0), digits) - digits);
   }
   // A message field whose serialized body is `body` (e.g. taken from an
   // earlier resource).
@@ -105,24 +122,26 @@ class ProtoWriter {
   static constexpr int kVarint = 0;
   static constexpr int kLengthDelimited = 2;
 
-  static size_t encodeVarint(uint64_t v, char* buf) {
-    size_t n = 0;
+  static uint64_t tagOf(int field, int wire_type) {
+    return (static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire_type);
+  }
+  static char* varint(uint64_t v, char* p) {
     while (v >= 0x80) {
-      buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
+      *p++ = static_cast<char>((v & 0x7f) | 0x80);
       v >>= 7;
     }
-    buf[n++] = static_cast<char>(v);
-    return n;
+    *p++ = static_cast<char>(v);
+    return p;
   }
-  void varint(uint64_t v) {
-    char buf[10];
-    out_->append(buf, encodeVarint(v, buf));
-  }
-  void tag(int field, int wire_type) {
-    varint((static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire_type));
+  // Where the next `n` bytes go (valid until the next write).
+  char* room(size_t n) {
+    if (pos_ + n > buf_.size()) buf_.resize(std::max(buf_.size() * 2, pos_ + n));
+    return buf_.data() + pos_;
   }
 
-  std::string* out_;
+  // Written bytes are [0, pos_); the rest is room.
+  std::string buf_;
+  size_t pos_ = 0;
 };
 
 // Reading back what ProtoWriter (or protobuf) wrote, one field at a time:

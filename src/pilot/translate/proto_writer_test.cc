@@ -37,17 +37,16 @@ std::string serialized(const google::protobuf::Message& m) {
 }
 
 TEST(ProtoWriter, ScalarsLeaveOutDefaultsUnlessAlways) {
-  std::string bytes;
-  ProtoWriter w(&bytes);
+  ProtoWriter w;
   w.uint(3, 0);
   w.string(1, "");
-  EXPECT_EQ(bytes, "");
+  EXPECT_EQ(w.size(), 0u);
   envoy::config::core::v3::SocketAddress a;
   a.set_address("10.0.0.1");
   a.set_port_value(0);  // a oneof member: present although 0
   w.string(2, "10.0.0.1");
   w.uintAlways(3, 0);
-  EXPECT_EQ(bytes, serialized(a));
+  EXPECT_EQ(w.take(), serialized(a));
 }
 
 TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
@@ -55,8 +54,7 @@ TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
   c.set_name("c");
   setDurationMs(1500, c.mutable_connect_timeout());
   c.mutable_circuit_breakers()->add_thresholds()->mutable_max_connections()->set_value(0);
-  std::string bytes;
-  ProtoWriter w(&bytes);
+  ProtoWriter w;
   w.string(1, "c");
   w.durationMs(4, 1500);
   size_t breakers = w.begin(10);
@@ -64,27 +62,26 @@ TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
   w.uint32Value(2, 0);
   w.end(thresholds);
   w.end(breakers);
-  EXPECT_EQ(bytes, serialized(c));
+  EXPECT_EQ(w.take(), serialized(c));
 
   envoy::config::route::v3::RouteConfiguration rc;
   rc.mutable_validate_clusters()->set_value(false);
-  std::string empty;
-  ProtoWriter(&empty).empty(7);
-  EXPECT_EQ(empty, serialized(rc));
+  ProtoWriter empty;
+  empty.empty(7);
+  EXPECT_EQ(empty.take(), serialized(rc));
 }
 
 TEST(ProtoWriter, MetadataIsOneMapEntryWithKeyAndValue) {
   LbEndpoint lb;
   setStringMetadata("istio", "uid", "kubernetes://reviews-v1.default", lb.mutable_metadata());
-  std::string bytes;
-  ProtoWriter(&bytes).stringMetadata(3, "istio", "uid", "kubernetes://reviews-v1.default");
-  EXPECT_EQ(bytes, serialized(lb));
+  ProtoWriter w;
+  w.stringMetadata(3, "istio", "uid", "kubernetes://reviews-v1.default");
+  EXPECT_EQ(w.take(), serialized(lb));
   // An empty value is still written (map values always are).
   LbEndpoint empty;
   setStringMetadata("", "", "", empty.mutable_metadata());
-  bytes.clear();
-  ProtoWriter(&bytes).stringMetadata(3, "", "", "");
-  EXPECT_EQ(bytes, serialized(empty));
+  w.stringMetadata(3, "", "", "");
+  EXPECT_EQ(w.take(), serialized(empty));
 }
 
 TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
@@ -95,8 +92,7 @@ TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
   envoy::config::route::v3::RouteConfiguration rc;
   rc.set_name("9080");
   *rc.add_virtual_hosts() = vh;
-  std::string bytes;
-  ProtoWriter w(&bytes);
+  ProtoWriter w(16);  // grows while writing
   w.string(1, "9080");
   size_t dropped = w.begin(2);
   w.string(1, "dropped");
@@ -106,23 +102,23 @@ TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
   for (const auto& d : vh.domains())
     w.string(2, d);
   size_t size = w.end(at);
+  std::string bytes = w.take();
   EXPECT_EQ(bytes, serialized(rc));
   // end() tells where the body is: the last `size` bytes.
   EXPECT_EQ(bytes.substr(bytes.size() - size), serialized(vh));
   // A message serialized by protobuf, as a field.
-  std::string again;
-  ProtoWriter w2(&again);
+  ProtoWriter w2;
   w2.string(1, "9080");
   w2.message(2, vh);
-  EXPECT_EQ(again, bytes);
+  EXPECT_EQ(w2.take(), bytes);
 }
 
 TEST(ProtoReader, ReadsBackFields) {
-  std::string bytes;
-  ProtoWriter w(&bytes);
+  ProtoWriter w;
   w.string(1, "name");
   w.uint(2, 300);
   w.string(2, "x");
+  std::string bytes = w.take();
   ProtoReader r(bytes);
   int field = 0;
   uint64_t value = 0;
