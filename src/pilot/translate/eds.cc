@@ -1,6 +1,6 @@
 #include "pilot/translate/eds.h"
 
-#include <map>
+#include <algorithm>
 #include <vector>
 
 #include "pilot/translate/proto_writer.h"
@@ -35,7 +35,7 @@ Resource buildLoadAssignment(std::string_view cluster_name, const Service* servi
                              const Labels* subset_labels) {
   // Field numbers: envoy/config/endpoint/v3/endpoint{,_components}.proto,
   // envoy/config/core/v3/address.proto.
-  ProtoWriter w(64 + (service ? service->instances.size() * 128 : 0));
+  ProtoWriter w(64 + (service ? service->instances.size() * 112 : 0));
   w.string(1, cluster_name);  // ClusterLoadAssignment.cluster_name
   auto done = [&] {
     return Resource(std::make_shared<const EncodedMessage>(ResourceType::kEndpoint, w.take()));
@@ -47,18 +47,33 @@ Resource buildLoadAssignment(std::string_view cluster_name, const Service* servi
   }
   if (port_index == service->ports.size()) return done();
   // Instances are sorted by address; grouping keeps that order inside each
-  // locality, and localities come out sorted by name.
-  std::map<std::string_view, std::vector<const ServiceInstance*>> by_locality;
+  // locality, and localities come out sorted by name. Most services have
+  // one locality: a stable sort of the matching instances by locality does
+  // the grouping without a map per assignment.
+  std::vector<const ServiceInstance*> matching;
+  matching.reserve(service->instances.size());
+  bool one_locality = true;
   for (const auto& inst : service->instances) {
     if (inst.ports[port_index] == 0) continue;
     if (subset_labels && !hasLabels(inst, *subset_labels)) continue;
-    by_locality[inst.locality].push_back(&inst);
+    one_locality =
+        one_locality && (matching.empty() || matching.front()->locality == inst.locality);
+    matching.push_back(&inst);
   }
-  for (const auto& [locality, instances] : by_locality) {
+  if (!one_locality) {
+    std::stable_sort(matching.begin(), matching.end(),
+                     [](const ServiceInstance* a, const ServiceInstance* b) {
+                       return a->locality < b->locality;
+                     });
+  }
+  for (size_t first = 0; first < matching.size();) {
+    std::string_view locality = matching[first]->locality;
     size_t group = w.begin(2);  // ClusterLoadAssignment.endpoints
     writeLocality(locality, &w);
     uint32_t total = 0;
-    for (const ServiceInstance* inst : instances) {
+    size_t i = first;
+    for (; i < matching.size() && matching[i]->locality == locality; ++i) {
+      const ServiceInstance* inst = matching[i];
       size_t lb = w.begin(2);                    // LocalityLbEndpoints.lb_endpoints
       size_t endpoint = w.begin(1);              // LbEndpoint.endpoint
       size_t address = w.begin(1);               // Endpoint.address
@@ -76,6 +91,7 @@ Resource buildLoadAssignment(std::string_view cluster_name, const Service* servi
     }
     w.uint32Value(3, total);  // LocalityLbEndpoints.load_balancing_weight
     w.end(group);
+    first = i;
   }
   return done();
 }

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -59,6 +60,21 @@ class ProtoWriter {
     p = varint(s.size(), p);
     if (!s.empty()) std::memcpy(p, s.data(), s.size());
     pos_ = static_cast<size_t>(p - buf_.data()) + s.size();
+  }
+  // A string field made of `parts`, one after the other (saves building the
+  // string first).
+  void stringOf(int field, std::initializer_list<std::string_view> parts) {
+    size_t len = 0;
+    for (auto p : parts)
+      len += p.size();
+    char* p = room(20 + len);
+    p = varint(tagOf(field, kLengthDelimited), p);
+    p = varint(len, p);
+    for (auto part : parts) {
+      if (!part.empty()) std::memcpy(p, part.data(), part.size());
+      p += part.size();
+    }
+    pos_ = static_cast<size_t>(p - buf_.data());
   }
   // A set message field with no fields set (e.g. `ads {}`).
   void empty(int field) {

@@ -1,6 +1,8 @@
 #include "pilot/translate/rds.h"
 
+#include <charconv>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <string_view>
 #include <vector>
@@ -126,32 +128,35 @@ void setRetryPolicy(const HttpRetry& r, envoy::config::route::v3::RetryPolicy* o
 // Field numbers: envoy/config/route/v3/route{,_components}.proto.
 // A route `prefix: /` to `cluster` with timeout and max_grpc_timeout 0 (the
 // seed's default route), written straight in wire format: most virtual hosts
-// have only this one.
-void writePrefixRoute(std::string_view name, std::string_view cluster, std::string_view operation,
-                      ProtoWriter* w) {
+// have only this one. `cluster` and the decorator's operation are given in
+// parts, to write them without building them first.
+void writePrefixRoute(std::string_view name, std::initializer_list<std::string_view> cluster,
+                      std::initializer_list<std::string_view> operation, ProtoWriter* w) {
   size_t route = w->begin(3);  // VirtualHost.routes
   size_t match = w->begin(1);  // Route.match
   w->stringAlways(1, "/");     // RouteMatch.prefix (oneof)
   w->end(match);
   size_t action = w->begin(2);  // Route.route
-  w->stringAlways(1, cluster);  // RouteAction.cluster (oneof)
+  w->stringOf(1, cluster);      // RouteAction.cluster (oneof)
   w->durationMs(8, 0);          // RouteAction.timeout
   w->durationMs(23, 0);         // RouteAction.max_grpc_timeout
   w->end(action);
-  if (!operation.empty()) {
+  if (operation.size() != 0) {
     size_t decorator = w->begin(5);  // Route.decorator
-    w->string(1, operation);         // Decorator.operation
+    w->stringOf(1, operation);       // Decorator.operation
     w->end(decorator);
   }
   w->string(14, name);  // Route.name
   w->end(route);
 }
 
+// The default route: `outbound|<port>||<fqdn>`, decorator `<fqdn>:<port>/*`
+// (what clusterName and hostPort make).
 void writeDefaultRoute(const Service& svc, uint32_t port, ProtoWriter* w) {
-  std::string operation = hostPort(svc.fqdn, port);
-  operation += "/*";
-  writePrefixRoute("default", clusterName(TrafficDirection::kOutbound, port, "", svc.fqdn),
-                   operation, w);
+  char digits[12];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), port);
+  std::string_view p(digits, static_cast<size_t>(end - digits));
+  writePrefixRoute("default", {"outbound|", p, "||", svc.fqdn}, {svc.fqdn, ":", p, "/*"}, w);
 }
 
 // One Envoy route per match block of an HTTP rule (or one without match).
@@ -325,33 +330,38 @@ class DomainSet {
   // Whether the domain at [start, end) of text() is in the set.
   bool contains(size_t start, size_t end) const {
     uint64_t hash = std::hash<std::string_view>{}(view(start, end));
-    return slots_[find(view(start, end), hash)].used;
+    return slots_[find(view(start, end), hash)].used();
   }
   // Adds it; false when an equal one was there.
   bool insert(size_t start, size_t end) {
     std::string_view d = view(start, end);
     uint64_t hash = std::hash<std::string_view>{}(d);
     Slot& slot = slots_[find(d, hash)];
-    if (slot.used) return false;
-    slot = {hash, static_cast<uint32_t>(start), static_cast<uint32_t>(end - start), true};
+    if (slot.used()) return false;
+    slot = {static_cast<uint32_t>(hash), static_cast<uint32_t>(start),
+            static_cast<uint32_t>(end - start + 1)};
     if (++size_ * 2 > slots_.size()) grow();
     return true;
   }
 
  private:
+  // 12 bytes: route configs of big meshes have tens of thousands of slots.
   struct Slot {
-    uint64_t hash = 0;
+    uint32_t hash = 0;  // low half of the hash
     uint32_t start = 0;
-    uint32_t size = 0;
-    bool used = false;
+    uint32_t size_plus_one = 0;  // 0: free
+    bool used() const { return size_plus_one != 0; }
   };
   // The slot holding `d`, else the free one where it would go.
   size_t find(std::string_view d, uint64_t hash) const {
     size_t mask = slots_.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
-      if (!s.used) return i;
-      if (s.hash == hash && std::string_view(text_).substr(s.start, s.size) == d) return i;
+      if (!s.used()) return i;
+      if (s.hash == static_cast<uint32_t>(hash) &&
+          std::string_view(text_).substr(s.start, s.size_plus_one - 1) == d) {
+        return i;
+      }
     }
   }
   void grow() {
@@ -359,9 +369,9 @@ class DomainSet {
     old.swap(slots_);
     size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
-      if (!s.used) continue;
+      if (!s.used()) continue;
       size_t i = s.hash & mask;
-      while (slots_[i].used)
+      while (slots_[i].used())
         i = (i + 1) & mask;
       slots_[i] = s;
     }
@@ -390,7 +400,7 @@ std::string encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyN
   const MeshConfig& mesh = snapshot.mesh();
   ProtoWriter w(services.size() * 640 + 128);
   w.string(1, std::to_string(port));  // RouteConfiguration.name
-  DomainSet used(services.size() * 14);
+  DomainSet used(services.size() * 12);
   std::string& text = *used.text();
   std::vector<size_t> ends;
   for (size_t i = 0; i < services.size(); ++i) {
@@ -452,7 +462,7 @@ std::string encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyN
   w.string(1, allow_any ? "allow_any" : "block_all");  // VirtualHost.name
   w.string(2, "*");                                    // VirtualHost.domains
   if (allow_any) {
-    writePrefixRoute("allow_any", kPassthroughCluster, "", &w);
+    writePrefixRoute("allow_any", {kPassthroughCluster}, {}, &w);
   } else {
     size_t route = w.begin(3);  // VirtualHost.routes
     size_t match = w.begin(1);  // Route.match
