@@ -10,7 +10,7 @@ namespace {
 void pack(const Resource& r, google::protobuf::Any* out) {
   if (const EncodedMessage* e = r.encoded()) {
     out->set_type_url(typeUrl(r.type()));
-    out->set_value(e->bytes());
+    out->set_value(e->bytes().data(), e->bytes().size());
   } else {
     out->PackFrom(r.message());
   }

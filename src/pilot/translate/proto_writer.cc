@@ -8,7 +8,7 @@ void ProtoWriter::message(int field, const google::protobuf::Message& m) {
   p = varint(tagOf(field, kLengthDelimited), p);
   p = varint(len, p);
   m.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p));
-  pos_ = static_cast<size_t>(p - buf_.data()) + len;
+  pos_ = static_cast<size_t>(p - buf_.get()) + len;
 }
 
 void ProtoWriter::durationMs(int field, int64_t ms) {

@@ -24,23 +24,38 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace remora::pilot {
 
+// Serialized bytes in a buffer of their own: handed from the writer to the
+// resource without zero-filling or copying it (a std::string would do both).
+class WireBytes {
+ public:
+  WireBytes() = default;
+  WireBytes(std::unique_ptr<char[]> data, size_t size) : data_(std::move(data)), size_(size) {}
+  std::string_view view() const { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+};
+
 class ProtoWriter {
  public:
   // `reserve`: the expected size; the buffer grows as needed.
-  explicit ProtoWriter(size_t reserve = 256) { buf_.resize(reserve); }
+  explicit ProtoWriter(size_t reserve = 256)
+      : buf_(new char[std::max<size_t>(reserve, 16)]), capacity_(std::max<size_t>(reserve, 16)) {}
 
   // Bytes written so far.
   size_t size() const { return pos_; }
   // The message; the writer is empty afterwards.
-  std::string take() {
-    buf_.resize(pos_);
-    pos_ = 0;
-    return std::move(buf_);
+  WireBytes take() {
+    WireBytes out(std::move(buf_), pos_);
+    capacity_ = pos_ = 0;
+    return out;
   }
 
   void uint(int field, uint64_t v) {
@@ -49,7 +64,7 @@ class ProtoWriter {
   void uintAlways(int field, uint64_t v) {
     char* p = room(20);
     p = varint(tagOf(field, kVarint), p);
-    pos_ = static_cast<size_t>(varint(v, p) - buf_.data());
+    pos_ = static_cast<size_t>(varint(v, p) - buf_.get());
   }
   void string(int field, std::string_view s) {
     if (!s.empty()) stringAlways(field, s);
@@ -59,7 +74,7 @@ class ProtoWriter {
     p = varint(tagOf(field, kLengthDelimited), p);
     p = varint(s.size(), p);
     if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    pos_ = static_cast<size_t>(p - buf_.data()) + s.size();
+    pos_ = static_cast<size_t>(p - buf_.get()) + s.size();
   }
   // A string field made of `parts`, one after the other (saves building the
   // string first).
@@ -74,14 +89,14 @@ class ProtoWriter {
       if (!part.empty()) std::memcpy(p, part.data(), part.size());
       p += part.size();
     }
-    pos_ = static_cast<size_t>(p - buf_.data());
+    pos_ = static_cast<size_t>(p - buf_.get());
   }
   // A set message field with no fields set (e.g. `ads {}`).
   void empty(int field) {
     char* p = room(11);
     p = varint(tagOf(field, kLengthDelimited), p);
     *p++ = 0;
-    pos_ = static_cast<size_t>(p - buf_.data());
+    pos_ = static_cast<size_t>(p - buf_.get());
   }
   // A message field whose body is written next; end() with what begin()
   // returned closes it. The length is not known in advance: one byte is
@@ -101,7 +116,7 @@ class ProtoWriter {
     char digits[10];
     size_t n = static_cast<size_t>(varint(len, digits) - digits);
     room(n - 1);
-    char* body = buf_.data() + start;
+    char* body = buf_.get() + start;
     std::memmove(body + n - 1, body, len);
     std::memcpy(body - 1, digits, n);
     pos_ += n - 1;
@@ -151,12 +166,20 @@ class ProtoWriter {
   }
   // Where the next `n` bytes go (valid until the next write).
   char* room(size_t n) {
-    if (pos_ + n > buf_.size()) buf_.resize(std::max(buf_.size() * 2, pos_ + n));
-    return buf_.data() + pos_;
+    if (pos_ + n > capacity_) grow(n);
+    return buf_.get() + pos_;
+  }
+  void grow(size_t n) {
+    size_t capacity = std::max(capacity_ * 2, pos_ + n);
+    std::unique_ptr<char[]> bigger(new char[capacity]);
+    if (pos_ != 0) std::memcpy(bigger.get(), buf_.get(), pos_);
+    buf_ = std::move(bigger);
+    capacity_ = capacity;
   }
 
-  // Written bytes are [0, pos_); the rest is room.
-  std::string buf_;
+  // Written bytes are [0, pos_); up to capacity_ is room (not initialised).
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;
   size_t pos_ = 0;
 };
 

@@ -46,7 +46,7 @@ TEST(ProtoWriter, ScalarsLeaveOutDefaultsUnlessAlways) {
   a.set_port_value(0);  // a oneof member: present although 0
   w.string(2, "10.0.0.1");
   w.uintAlways(3, 0);
-  EXPECT_EQ(w.take(), serialized(a));
+  EXPECT_EQ(std::string(w.take().view()), serialized(a));
 }
 
 TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
@@ -62,13 +62,13 @@ TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
   w.uint32Value(2, 0);
   w.end(thresholds);
   w.end(breakers);
-  EXPECT_EQ(w.take(), serialized(c));
+  EXPECT_EQ(std::string(w.take().view()), serialized(c));
 
   envoy::config::route::v3::RouteConfiguration rc;
   rc.mutable_validate_clusters()->set_value(false);
   ProtoWriter empty;
   empty.empty(7);
-  EXPECT_EQ(empty.take(), serialized(rc));
+  EXPECT_EQ(std::string(empty.take().view()), serialized(rc));
 }
 
 TEST(ProtoWriter, MetadataIsOneMapEntryWithKeyAndValue) {
@@ -76,12 +76,12 @@ TEST(ProtoWriter, MetadataIsOneMapEntryWithKeyAndValue) {
   setStringMetadata("istio", "uid", "kubernetes://reviews-v1.default", lb.mutable_metadata());
   ProtoWriter w;
   w.stringMetadata(3, "istio", "uid", "kubernetes://reviews-v1.default");
-  EXPECT_EQ(w.take(), serialized(lb));
+  EXPECT_EQ(std::string(w.take().view()), serialized(lb));
   // An empty value is still written (map values always are).
   LbEndpoint empty;
   setStringMetadata("", "", "", empty.mutable_metadata());
   w.stringMetadata(3, "", "", "");
-  EXPECT_EQ(w.take(), serialized(empty));
+  EXPECT_EQ(std::string(w.take().view()), serialized(empty));
 }
 
 TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
@@ -102,7 +102,7 @@ TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
   for (const auto& d : vh.domains())
     w.string(2, d);
   size_t size = w.end(at);
-  std::string bytes = w.take();
+  std::string bytes = std::string(w.take().view());
   EXPECT_EQ(bytes, serialized(rc));
   // end() tells where the body is: the last `size` bytes.
   EXPECT_EQ(bytes.substr(bytes.size() - size), serialized(vh));
@@ -110,7 +110,7 @@ TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
   ProtoWriter w2;
   w2.string(1, "9080");
   w2.message(2, vh);
-  EXPECT_EQ(w2.take(), bytes);
+  EXPECT_EQ(std::string(w2.take().view()), bytes);
 }
 
 TEST(ProtoReader, ReadsBackFields) {
@@ -118,7 +118,7 @@ TEST(ProtoReader, ReadsBackFields) {
   w.string(1, "name");
   w.uint(2, 300);
   w.string(2, "x");
-  std::string bytes = w.take();
+  std::string bytes = std::string(w.take().view());
   ProtoReader r(bytes);
   int field = 0;
   uint64_t value = 0;
@@ -153,7 +153,8 @@ TEST(ProtoWriter, EncodedResourcesAreProtobufsOwnSerialization) {
         for (const auto& r : generator.generate(type, *proxy)) {
           const EncodedMessage* e = r.encoded();
           if (!e) continue;
-          EXPECT_EQ(serialized(e->message()), e->bytes()) << dir.path() << " " << r.name();
+          EXPECT_EQ(serialized(e->message()), std::string(e->bytes()))
+              << dir.path() << " " << r.name();
           EXPECT_EQ(r.type(), type);
           ++checked;
         }

@@ -392,11 +392,11 @@ struct KeptVirtualHost {
   size_t offset;
   size_t size;
 };
-std::string encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                                      uint32_t port, const std::vector<const Service*>& services,
-                                      const ResourceReuse* reuse = nullptr,
-                                      const std::vector<std::string>* vh_inputs = nullptr,
-                                      std::vector<KeptVirtualHost>* kept = nullptr) {
+WireBytes encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                                    uint32_t port, const std::vector<const Service*>& services,
+                                    const ResourceReuse* reuse = nullptr,
+                                    const std::vector<std::string>* vh_inputs = nullptr,
+                                    std::vector<KeptVirtualHost>* kept = nullptr) {
   const MeshConfig& mesh = snapshot.mesh();
   ProtoWriter w(services.size() * 640 + 128);
   w.string(1, std::to_string(port));  // RouteConfiguration.name
@@ -583,7 +583,8 @@ void buildServiceVirtualHost(const MeshSnapshot& snapshot, const ProxyNode& prox
     w.string(2, d);  // VirtualHost.domains
   }
   writeRoutes(snapshot, proxy, service, port, &w);
-  if (!out->ParseFromString(w.take())) out->Clear();
+  WireBytes body = w.take();
+  if (!out->ParseFromArray(body.view().data(), static_cast<int>(body.view().size()))) out->Clear();
 }
 
 RouteConfiguration buildInboundRouteConfig(const InboundTarget& target) {

@@ -72,10 +72,10 @@ ResourceList mergeByName(std::initializer_list<const ResourceList*> lists) {
   return out;
 }
 
-EncodedMessage::EncodedMessage(ResourceType type, std::string bytes)
+EncodedMessage::EncodedMessage(ResourceType type, WireBytes bytes)
     : type_(type), bytes_(std::move(bytes)) {
   // The name is field 1 of every resource type and written first.
-  ProtoReader reader(bytes_);
+  ProtoReader reader(bytes_.view());
   int field = 0;
   uint64_t value = 0;
   std::string_view name;
@@ -99,7 +99,8 @@ const google::protobuf::Message& EncodedMessage::message() const {
         break;
     }
     // Our own bytes: they parse.
-    if (!parsed_->ParseFromString(bytes_)) parsed_->Clear();
+    if (!parsed_->ParseFromArray(bytes_.view().data(), static_cast<int>(bytes_.view().size())))
+      parsed_->Clear();
   });
   return *parsed_;
 }

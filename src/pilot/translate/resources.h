@@ -18,6 +18,7 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "pilot/model/snapshot.h"
+#include "pilot/translate/proto_writer.h"
 
 namespace remora::pilot {
 
@@ -36,13 +37,13 @@ bool parseShortTypeName(std::string_view name, ResourceType* type);
 // on first use: slow paths only.
 class EncodedMessage {
  public:
-  EncodedMessage(ResourceType type, std::string bytes);
+  EncodedMessage(ResourceType type, WireBytes bytes);
   EncodedMessage(const EncodedMessage&) = delete;
   EncodedMessage& operator=(const EncodedMessage&) = delete;
 
   ResourceType type() const { return type_; }
   // The serialized message.
-  const std::string& bytes() const { return bytes_; }
+  std::string_view bytes() const { return bytes_.view(); }
   // Field 1 of every xDS resource type (name, cluster_name), viewing bytes().
   std::string_view name() const { return name_; }
   // Parsed once, on first use; any thread.
@@ -50,7 +51,7 @@ class EncodedMessage {
 
  private:
   ResourceType type_;
-  std::string bytes_;
+  WireBytes bytes_;
   std::string_view name_;
   mutable std::once_flag parsed_once_;
   mutable std::unique_ptr<google::protobuf::Message> parsed_;
