@@ -11,12 +11,29 @@ namespace remora::http {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(Known::kCount)> kNames = {
-    ":method",           ":path",      ":authority",     ":scheme",
-    ":status",           "host",       "content-length", "transfer-encoding",
-    "connection",        "upgrade",    "expect",         "keep-alive",
-    "proxy-connection",  "te",         "date",           "server",
-    "content-type",      "user-agent", "x-request-id",   "x-forwarded-for",
+    ":method",
+    ":path",
+    ":authority",
+    ":scheme",
+    ":status",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "expect",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "date",
+    "server",
+    "content-type",
+    "user-agent",
+    "x-request-id",
+    "x-forwarded-for",
     "x-forwarded-proto",
+    "x-envoy-expected-rq-timeout-ms",
+    "x-envoy-upstream-service-time",
 };
 
 }  // namespace
@@ -66,6 +83,12 @@ Known knownFromName(std::string_view n) {
       if (n == "transfer-encoding") return Known::kTransferEncoding;
       if (n == "x-forwarded-proto") return Known::kXForwardedProto;
       return Known::kCount;
+    case 29:
+      return n == "x-envoy-upstream-service-time" ? Known::kXEnvoyUpstreamServiceTime
+                                                  : Known::kCount;
+    case 30:
+      return n == "x-envoy-expected-rq-timeout-ms" ? Known::kXEnvoyExpectedRqTimeoutMs
+                                                   : Known::kCount;
     default:
       return Known::kCount;
   }

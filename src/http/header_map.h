@@ -44,6 +44,8 @@ enum class Known : uint8_t {
   kXRequestId,
   kXForwardedFor,
   kXForwardedProto,
+  kXEnvoyExpectedRqTimeoutMs,
+  kXEnvoyUpstreamServiceTime,
   kCount,
 };
 

@@ -59,7 +59,7 @@ class HeaderMapRequest : public router::RequestView, public router::HeaderMutato
   HeaderMap& h_;
 };
 
-void setNumber(HeaderMap& h, std::string_view name, uint64_t v) {
+void setNumber(HeaderMap& h, http::Known name, uint64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof(buf), v);
   h.set(name, std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
@@ -216,7 +216,8 @@ FilterStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_stream) {
   if (decision_.host_rewrite) headers.set(":authority", *decision_.host_rewrite);
   std::chrono::milliseconds timeout = route.cluster.timeout;
   if (timeout.count() > 0 && !config.suppress_envoy_headers) {
-    setNumber(headers, "x-envoy-expected-rq-timeout-ms", static_cast<uint64_t>(timeout.count()));
+    setNumber(headers, http::Known::kXEnvoyExpectedRqTimeoutMs,
+              static_cast<uint64_t>(timeout.count()));
   }
 
   const upstream::ClusterStats& cs = cluster_->stats();
@@ -356,7 +357,7 @@ void RouterFilter::onResponseHeaders(http::HeaderMapPtr headers, bool end_stream
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   ctx_.worker().dispatcher().now() - upstream_start_)
                   .count();
-    setNumber(*headers, "x-envoy-upstream-service-time", static_cast<uint64_t>(ms));
+    setNumber(*headers, http::Known::kXEnvoyUpstreamServiceTime, static_cast<uint64_t>(ms));
   }
   HeaderMapRequest mutator(*headers);
   decision_.applyResponseHeaders(mutator);
