@@ -94,12 +94,18 @@ Protocol protocolForServiceEntryPort(std::string_view protocol) {
 
 std::string clusterName(TrafficDirection direction, uint32_t port, std::string_view subset,
                         std::string_view host) {
-  std::string out = direction == TrafficDirection::kInbound ? "inbound|" : "outbound|";
-  out += std::to_string(port);
+  // Appended into one reserved string: named for every cluster of a mesh.
+  std::string_view prefix = direction == TrafficDirection::kInbound ? "inbound|" : "outbound|";
+  char digits[12];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), port);
+  std::string out;
+  out.reserve(prefix.size() + static_cast<size_t>(end - digits) + subset.size() + host.size() + 2);
+  out.append(prefix);
+  out.append(digits, end);
   out += '|';
-  out += subset;
+  out.append(subset);
   out += '|';
-  out += host;
+  out.append(host);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "pilot/translate/envoy_util.h"
+#include "pilot/translate/proto_writer.h"
 #include "pilot/translate/rds.h"
 
 namespace remora::pilot {
@@ -35,10 +36,11 @@ bool l4MatchApplies(const L4Match& m, const ProxyNode& proxy, uint32_t port) {
          std::find(m.gateways.begin(), m.gateways.end(), "mesh") != m.gateways.end();
 }
 
-// tcp_proxy for an outbound TCP service port, honouring the first matching
-// `tcp` rule of its VirtualService.
-void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
-                           uint32_t port, envoy::config::listener::v3::Filter* out) {
+// The tcp_proxy filter of an outbound TCP service port (FilterChain.filters)
+// in wire format, honouring the first matching `tcp` rule of its
+// VirtualService (those few built as messages).
+void writeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                            const Service& svc, uint32_t port, ProtoWriter* w) {
   std::string default_cluster = clusterName(TrafficDirection::kOutbound, port, "", svc.fqdn);
   const ResolvedVirtualService* rvs = snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_);
   const TcpRoute* chosen = nullptr;
@@ -54,9 +56,21 @@ void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
     }
   }
   if (!chosen) {
-    makeTcpProxyFilter(default_cluster, default_cluster, out);
+    // What makeTcpProxyFilter makes of it, as a message.
+    size_t filter = w->begin(3);    // FilterChain.filters
+    w->string(1, kTcpProxyFilter);  // Filter.name
+    size_t any = w->begin(4);       // Filter.typed_config
+    w->string(1, "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy");
+    size_t tcp = w->begin(2);             // Any.value
+    w->string(1, default_cluster);        // TcpProxy.stat_prefix
+    w->stringAlways(2, default_cluster);  // TcpProxy.cluster (oneof)
+    w->end(tcp);
+    w->end(any);
+    w->end(filter);
     return;
   }
+  envoy::config::listener::v3::Filter message;
+  envoy::config::listener::v3::Filter* out = &message;
   auto cluster = [&](const Destination& d) {
     std::string host = snapshot.resolveHost(d.host, rvs->spec->meta.namespace_);
     const Service* dest = snapshot.findService(host);
@@ -66,6 +80,7 @@ void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
   };
   if (chosen->route.size() == 1) {
     makeTcpProxyFilter(default_cluster, cluster(chosen->route.front().destination), out);
+    w->message(3, message);
     return;
   }
   envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
@@ -78,6 +93,30 @@ void makeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy,
   }
   out->set_name(kTcpProxyFilter);
   out->mutable_typed_config()->PackFrom(tcp);
+  w->message(3, message);
+}
+
+// Outbound TCP listener `<ip>_<port>` in wire format: what newListener and
+// writeOutboundTcpFilter make of it (field numbers from
+// envoy/config/listener/v3/listener{,_components}.proto).
+Resource outboundTcpListener(const MeshSnapshot& snapshot, const ProxyNode& proxy,
+                             const Service& svc, const std::string& ip, uint32_t port) {
+  ProtoWriter w(320);
+  w.string(1, listenerName(ip, port));  // name
+  size_t address = w.begin(2);          // address
+  size_t socket = w.begin(1);           // Address.socket_address
+  w.string(2, ip);                      // SocketAddress.address
+  w.uintAlways(3, port);                // SocketAddress.port_value (oneof)
+  w.end(socket);
+  w.end(address);
+  size_t chain = w.begin(3);  // filter_chains
+  writeOutboundTcpFilter(snapshot, proxy, svc, port, &w);
+  w.end(chain);
+  w.uint(16, envoy::config::core::v3::OUTBOUND);  // traffic_direction
+  // bind_to_port: false. Reached only through the virtual listener's
+  // original-destination hand-off.
+  w.empty(26);
+  return Resource(std::make_shared<const EncodedMessage>(ResourceType::kListener, w.take()));
 }
 
 // A listener that receives redirected connections and hands each to the
@@ -194,10 +233,8 @@ ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNod
         std::string name = listenerName(ip, p.port);
         if (!names.insert(name).second) continue;
         // By value: with `reuse` it runs after the loop.
-        auto build = [&snapshot, &proxy, &alloc, &svc, ip, port = p.port]() -> ResourceList {
-          auto l = newListener(ip, port, envoy::config::core::v3::OUTBOUND, alloc);
-          makeOutboundTcpFilter(snapshot, proxy, svc, port, l->add_filter_chains()->add_filters());
-          return {Resource(l)};
+        auto build = [&snapshot, &proxy, &svc, ip, port = p.port]() -> ResourceList {
+          return {outboundTcpListener(snapshot, proxy, svc, ip, port)};
         };
         if (!reuse) {
           add({}, std::move(build));

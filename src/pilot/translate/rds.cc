@@ -272,9 +272,9 @@ void translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& 
 
 // The routes of the virtual host of `svc`:`port` (VirtualHost.routes): the
 // VirtualService's, else the default route.
+// `rvs`: the VirtualService `proxy` sees for `svc` (virtualServiceFor), or null.
 void writeRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
-                 uint32_t port, ProtoWriter* w) {
-  const ResolvedVirtualService* rvs = snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_);
+                 uint32_t port, const ResolvedVirtualService* rvs, ProtoWriter* w) {
   int routes = 0;
   // Routes of VirtualServices are few and of many shapes: built as messages.
   auto add = [&](const HttpRoute& rule, const HttpMatchRequest* m) {
@@ -394,8 +394,10 @@ struct KeptVirtualHost {
 };
 WireBytes encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNode& proxy,
                                     uint32_t port, const std::vector<const Service*>& services,
+                                    const std::vector<const ResolvedVirtualService*>& rules,
                                     const ResourceReuse* reuse = nullptr,
-                                    const std::vector<std::string>* vh_inputs = nullptr,
+                                    std::string_view vh_scope = {},
+                                    const std::vector<std::string_view>* vh_inputs = nullptr,
                                     std::vector<KeptVirtualHost>* kept = nullptr) {
   const MeshConfig& mesh = snapshot.mesh();
   ProtoWriter w(services.size() * 640 + 128);
@@ -406,7 +408,7 @@ WireBytes encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNod
   for (size_t i = 0; i < services.size(); ++i) {
     const Service* svc = services[i];
     if (reuse) {
-      ResourceReuse::Part part = reuse->findPart((*vh_inputs)[i]);
+      ResourceReuse::Part part = reuse->findPart(vh_scope, (*vh_inputs)[i]);
       if (part.keep) {
         // Its domains (VirtualHost.domains), appended to the text as candidates.
         ends.clear();
@@ -453,7 +455,7 @@ WireBytes encodeOutboundRouteConfig(const MeshSnapshot& snapshot, const ProxyNod
       w.cancel(2, vh);
       continue;
     }
-    writeRoutes(snapshot, proxy, *svc, port, &w);
+    writeRoutes(snapshot, proxy, *svc, port, rules[i], &w);
     size_t size = w.end(vh);
     if (reuse && complete) kept->push_back({i, w.size() - size, size});
   }
@@ -522,10 +524,15 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
   }
   const MeshConfig& mesh = snapshot.mesh();
   ResourceList out;
+  std::vector<const ResolvedVirtualService*> rules;
   for (const auto& [port, services] : by_port) {
+    // Looked up once per service for the inputs and the routes.
+    rules.clear();
+    for (const Service* svc : services)
+      rules.push_back(snapshot.virtualServiceFor(svc->fqdn, proxy.namespace_));
     if (!reuse) {
       out.emplace_back(std::make_shared<const EncodedMessage>(
-          ResourceType::kRoute, encodeOutboundRouteConfig(snapshot, proxy, port, services)));
+          ResourceType::kRoute, encodeOutboundRouteConfig(snapshot, proxy, port, services, rules)));
       continue;
     }
     // Everything the route config is made of: which services (with their
@@ -534,37 +541,36 @@ ResourceList buildOutboundRouteConfigs(const MeshSnapshot& snapshot, const Proxy
     std::string head = "rds;" + reuse->proxyKey(proxy) + ";" + std::to_string(port) + ";" +
                        mesh.domain_suffix + ";" +
                        std::to_string(static_cast<int>(mesh.outbound_policy)) + ";";
-    // Each virtual host's inputs are the head plus its service's part;
-    // spelled out only when the route config has to be built.
+    // Each virtual host is keyed by the head and its service's part of
+    // `inputs` (ContentKey::of(head, part)).
     std::vector<size_t> ends;
     ends.reserve(services.size());
     std::string inputs = head;
-    for (const Service* svc : services) {
-      inputs += svc->fqdn;
-      for (const auto& vip : svc->vips) {
+    for (size_t i = 0; i < services.size(); ++i) {
+      inputs += services[i]->fqdn;
+      for (const auto& vip : services[i]->vips) {
         inputs += ',';
         inputs += vip;
       }
       inputs += ';';
-      appendVirtualServiceInputs(snapshot, snapshot.virtualServiceFor(svc->fqdn, proxy.namespace_),
-                                 *reuse, &inputs);
+      appendVirtualServiceInputs(snapshot, rules[i], *reuse, &inputs);
       ends.push_back(inputs.size());
     }
     auto got = reuse->get(inputs, [&, port = port, &services = services]() -> ResourceList {
-      std::vector<std::string> vh_inputs;
+      std::vector<std::string_view> vh_inputs;
       vh_inputs.reserve(services.size());
       size_t start = head.size();
       for (size_t end : ends) {
-        vh_inputs.push_back(head + inputs.substr(start, end - start));
+        vh_inputs.push_back(std::string_view(inputs).substr(start, end - start));
         start = end;
       }
       std::vector<KeptVirtualHost> kept;
       auto rc = std::make_shared<const EncodedMessage>(
-          ResourceType::kRoute,
-          encodeOutboundRouteConfig(snapshot, proxy, port, services, reuse, &vh_inputs, &kept));
+          ResourceType::kRoute, encodeOutboundRouteConfig(snapshot, proxy, port, services, rules,
+                                                          reuse, head, &vh_inputs, &kept));
       const char* bytes = rc->bytes().data();
       for (const auto& k : kept)
-        reuse->keepPart(vh_inputs[k.input], {rc, std::string_view(bytes + k.offset, k.size)});
+        reuse->keepPart(head, vh_inputs[k.input], {rc, std::string_view(bytes + k.offset, k.size)});
       return {Resource(rc)};
     });
     out.insert(out.end(), got.begin(), got.end());
@@ -582,7 +588,8 @@ void buildServiceVirtualHost(const MeshSnapshot& snapshot, const ProxyNode& prox
                                           snapshot.mesh().domain_suffix)) {
     w.string(2, d);  // VirtualHost.domains
   }
-  writeRoutes(snapshot, proxy, service, port, &w);
+  writeRoutes(snapshot, proxy, service, port,
+              snapshot.virtualServiceFor(service.fqdn, proxy.namespace_), &w);
   WireBytes body = w.take();
   if (!out->ParseFromArray(body.view().data(), static_cast<int>(body.view().size()))) out->Clear();
 }

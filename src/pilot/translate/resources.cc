@@ -54,7 +54,24 @@ bool byName(const Resource& a, const Resource& b) {
 }  // namespace
 
 void sortByName(ResourceList* list) {
-  std::stable_sort(list->begin(), list->end(), byName);
+  // Sorted as (name, index) pairs, then moved into place once: moving a
+  // Resource moves a shared_ptr, and a sort moves each element many times.
+  if (list->size() < 2) return;
+  std::vector<std::pair<std::string_view, uint32_t>> keys(list->size());
+  for (size_t i = 0; i < list->size(); ++i)
+    keys[i] = {(*list)[i].name(), static_cast<uint32_t>(i)};
+  // Ties broken by position: the order of a stable sort, without its buffer.
+  auto less = [](const auto& a, const auto& b) {
+    int c = a.first.compare(b.first);
+    return c < 0 || (c == 0 && a.second < b.second);
+  };
+  if (std::is_sorted(keys.begin(), keys.end(), less)) return;
+  std::sort(keys.begin(), keys.end(), less);
+  ResourceList out;
+  out.reserve(list->size());
+  for (const auto& k : keys)
+    out.push_back(std::move((*list)[k.second]));
+  *list = std::move(out);
 }
 
 ResourceList mergeByName(std::initializer_list<const ResourceList*> lists) {
@@ -135,6 +152,15 @@ uint64_t wordHash(std::string_view s) {
 
 ContentKey ContentKey::of(std::string_view inputs) {
   return {std::hash<std::string_view>{}(inputs), wordHash(inputs)};
+}
+
+ContentKey ContentKey::of(std::string_view a, std::string_view b) {
+  // Each half mixes both texts' hashes, and the first text's length keeps
+  // ("ab", "c") and ("a", "bc") apart.
+  ContentKey x = of(a), y = of(b);
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  return {(x.a ^ (a.size() * kMul)) * kMul + y.a,
+          ((x.b + a.size()) * kMul) ^ (y.b * 0xff51afd7ed558ccdULL)};
 }
 
 }  // namespace remora::pilot
