@@ -34,7 +34,8 @@ struct IoStatus {
 
 // One recv into `buffer`'s tail, of at most `max` bytes.
 IoStatus readOnce(int fd, Buffer& buffer, size_t max);
-// writev of as much of `buffer` as the socket takes; drains what was written.
+// Sends as much of `buffer` as the socket takes (small messages in one
+// piece with send(), larger ones as an iovec); drains what was written.
 IoStatus writeSome(int fd, Buffer& buffer);
 
 // Sockets with pending output register here while an event is handled; the
