@@ -138,12 +138,12 @@ std::vector<EdsCluster> serviceEdsClusters(const Service& svc, const Destination
   return eds;
 }
 
-std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& svc,
-                                  const DestinationRule* rule, const ResourceReuse& reuse) {
+void appendServiceClustersInputs(const MeshSnapshot& snapshot, const Service& svc,
+                                 const DestinationRule* rule, const ResourceReuse& reuse,
+                                 std::string* out) {
   // Appended piece by piece: computed for every service of a namespace
   // whenever its first proxy asks after a change.
-  std::string inputs;
-  inputs.reserve(128);
+  std::string& inputs = *out;
   inputs += "cds;";
   inputs += svc.fqdn;
   inputs += svc.passthrough ? ";p" : ";e";
@@ -164,7 +164,6 @@ std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& s
     inputs += '#';
     inputs += std::to_string(reuse.objectHash(rule));
   }
-  return inputs;
 }
 
 ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode& proxy) {

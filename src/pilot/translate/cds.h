@@ -35,9 +35,11 @@ ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service
 // into this snapshot for clusters that may come from an earlier one.
 std::vector<EdsCluster> serviceEdsClusters(const Service& service, const DestinationRule* rule,
                                            const ResourceList& clusters);
-// What buildServiceClusters output depends on, as ResourceReuse::get wants it.
-std::string serviceClustersInputs(const MeshSnapshot& snapshot, const Service& service,
-                                  const DestinationRule* rule, const ResourceReuse& reuse);
+// What buildServiceClusters output depends on, as ResourceReuse::get wants
+// it, appended to `out`.
+void appendServiceClustersInputs(const MeshSnapshot& snapshot, const Service& service,
+                                 const DestinationRule* rule, const ResourceReuse& reuse,
+                                 std::string* out);
 
 ResourceList buildInboundClusters(const MeshSnapshot& snapshot, const ProxyNode& proxy);
 ResourceList buildSpecialClusters(const MeshSnapshot& snapshot, const MessageAllocator& alloc = {});

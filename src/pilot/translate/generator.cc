@@ -30,6 +30,9 @@ ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot,
       virtual_listener_(buildVirtualListeners(*snapshot_, alloc_)),
       special_clusters_(buildSpecialClusters(*snapshot_, alloc_)),
       store_(std::make_shared<Store>()) {
+  // A namespace's build inserts a few thousand entries: no rehashing on the way.
+  store_->groups.reserve(4096);
+  store_->parts.reserve(2048);
   for (const auto& rvs : snapshot_->virtualServices()) {
     for (const auto& rule : rvs.spec->http) {
       for (const auto& m : rule.match)
@@ -81,8 +84,9 @@ const ConfigGenerator::Reusable* ConfigGenerator::findEarlier(const ContentKey& 
   return nullptr;
 }
 
-ResourceReuse::Part ConfigGenerator::findPart(std::string_view inputs) const {
-  ContentKey key = ContentKey::of(inputs);
+ResourceReuse::Part ConfigGenerator::findPart(std::string_view scope,
+                                              std::string_view inputs) const {
+  ContentKey key = ContentKey::of(scope, inputs);
   std::shared_ptr<Store> s = store_;
   for (int depth = 0; s && depth <= kKeepGenerations; ++depth) {
     std::lock_guard<std::mutex> lock(s->mu);
@@ -93,9 +97,10 @@ ResourceReuse::Part ConfigGenerator::findPart(std::string_view inputs) const {
   return {};
 }
 
-void ConfigGenerator::keepPart(std::string_view inputs, Part part) const {
+void ConfigGenerator::keepPart(std::string_view scope, std::string_view inputs, Part part) const {
+  ContentKey key = ContentKey::of(scope, inputs);
   std::lock_guard<std::mutex> lock(store_->mu);
-  store_->parts.insert_or_assign(ContentKey::of(inputs), std::move(part));
+  store_->parts.insert_or_assign(key, std::move(part));
 }
 
 ResourceList ConfigGenerator::get(std::string_view inputs,
@@ -105,6 +110,13 @@ ResourceList ConfigGenerator::get(std::string_view inputs,
 
 std::shared_ptr<const ResourceList> ConfigGenerator::getShared(
     std::string_view inputs, const std::function<ResourceList()>& build) const {
+  return getShared(inputs, std::function<std::shared_ptr<const ResourceList>()>(
+                               [&] { return std::make_shared<const ResourceList>(build()); }));
+}
+
+std::shared_ptr<const ResourceList> ConfigGenerator::getShared(
+    std::string_view inputs,
+    const std::function<std::shared_ptr<const ResourceList>()>& build) const {
   ContentKey key = ContentKey::of(inputs);
   {
     std::lock_guard<std::mutex> lock(store_->mu);
@@ -116,7 +128,7 @@ std::shared_ptr<const ResourceList> ConfigGenerator::getShared(
   // offered to the next generators.
   Reusable found;
   bool reused = findEarlier(key, &found) != nullptr;
-  auto got = reused ? found.resources : std::make_shared<const ResourceList>(build());
+  auto got = reused ? found.resources : build();
   std::lock_guard<std::mutex> lock(store_->mu);
   auto [it, inserted] = store_->groups.emplace(key, Reusable{std::move(got)});
   if (inserted) ++(reused ? store_->stats.reused : store_->stats.built);
@@ -195,33 +207,45 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   // same rule share them (one entry per service). When no service's inputs
   // changed, the namespace's sorted lists are taken whole, which saves a
   // lookup per service and the sorting.
-  auto both = getShared(config_key + "cds-eds;" + std::to_string(backends), [&] {
+  using SharedList = std::shared_ptr<const ResourceList>;
+  auto both = getShared(config_key + "cds-eds;" + std::to_string(backends), [&]() -> SharedList {
+    // Each service's inputs are a line of the namespace's (`start`, `end`).
     struct Seen {
       const Service* service;
       const DestinationRule* rule;
-      std::string inputs;
+      size_t start, end;
     };
     std::vector<Seen> seen;
+    seen.reserve(snapshot_->services().size());
     std::string ns_inputs = "cds-ns;";
+    ns_inputs.reserve(snapshot_->services().size() * 160);
+    size_t n_clusters = 0;  // at most as many assignments
     for (const auto& svc : snapshot_->services()) {
       if (!snapshot_->visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
       const DestinationRule* rule = snapshot_->destinationRuleFor(svc, proxy.namespace_);
-      std::string inputs = serviceClustersInputs(*snapshot_, svc, rule, *this);
-      inputs += ";eds#";
-      inputs += std::to_string(svc.endpoints_hash);
-      inputs += ';';
+      size_t start = ns_inputs.size();
+      appendServiceClustersInputs(*snapshot_, svc, rule, *this, &ns_inputs);
+      ns_inputs += ";eds#";
+      ns_inputs += std::to_string(svc.endpoints_hash);
+      ns_inputs += ';';
       for (const auto& p : svc.ports) {
-        inputs += std::to_string(p.port);
-        inputs += ',';
+        ns_inputs += std::to_string(p.port);
+        ns_inputs += ',';
       }
-      ns_inputs += inputs;
+      seen.push_back({&svc, rule, start, ns_inputs.size()});
       ns_inputs += '\n';
-      seen.push_back({&svc, rule, std::move(inputs)});
+      for (const auto& p : svc.ports) {
+        if (p.protocol == Protocol::kUdp) continue;
+        n_clusters += 1 + (rule ? rule->subsets.size() : 0);
+      }
     }
-    return *getShared(ns_inputs, [&] {
+    return getShared(ns_inputs, [&] {
       ResourceList clusters;
       ResourceList endpoints;
-      for (const auto& [svc, rule, inputs] : seen) {
+      clusters.reserve(2 * n_clusters);
+      endpoints.reserve(n_clusters);
+      for (const auto& [svc, rule, start, end] : seen) {
+        std::string_view inputs = std::string_view(ns_inputs).substr(start, end - start);
         auto group = getShared(inputs, [&, svc = svc, rule = rule] {
           ServiceClusters built = buildServiceClusters(*snapshot_, *svc, rule);
           ResourceList all = std::move(built.clusters);
@@ -234,11 +258,11 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
         });
         // Clusters first, then one assignment per EDS cluster in the same
         // order; a passthrough service has none.
-        size_t n_clusters = 0;
+        size_t n = 0;
         for (const auto& p : svc->ports) {
-          if (p.protocol != Protocol::kUdp) n_clusters += 1 + (rule ? rule->subsets.size() : 0);
+          if (p.protocol != Protocol::kUdp) n += 1 + (rule ? rule->subsets.size() : 0);
         }
-        auto split = group->begin() + static_cast<std::ptrdiff_t>(n_clusters);
+        auto split = group->begin() + static_cast<std::ptrdiff_t>(n);
         clusters.insert(clusters.end(), group->begin(), split);
         endpoints.insert(endpoints.end(), split, group->end());
       }
@@ -252,8 +276,8 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
   // Clusters, then assignments, each sorted by name.
   auto split = std::find_if(both->begin(), both->end(),
                             [](const Resource& r) { return r.type() == ResourceType::kEndpoint; });
-  out->clusters.assign(both->begin(), split);
-  out->endpoints.assign(split, both->end());
+  out->n_clusters = static_cast<size_t>(split - both->begin());
+  out->clusters_then_endpoints = std::move(both);
   promise.set_value(out);
   return out;
 }
@@ -316,16 +340,17 @@ ResourceList ConfigGenerator::generate(ResourceType type, const ProxyNode& proxy
   switch (type) {
     case ResourceType::kListener: {
       ResourceList inbound = buildInboundListeners(*snapshot_, proxy);
-      return mergeByName({&shared->listeners, &inbound, &virtual_listener_});
+      return mergeByName({shared->listeners, inbound, virtual_listener_});
     }
     case ResourceType::kRoute:
       return shared->routes;
     case ResourceType::kCluster: {
       ResourceList inbound = buildInboundClusters(*snapshot_, proxy);
-      return mergeByName({&shared->clusters, &inbound, &special_clusters_});
+      return mergeByName({shared->clusters(), inbound, special_clusters_});
     }
     case ResourceType::kEndpoint: {
-      if (names.empty()) return shared->endpoints;
+      auto endpoints = shared ? shared->endpoints() : std::span<const Resource>();
+      if (names.empty()) return ResourceList(endpoints.begin(), endpoints.end());
       ResourceList out;
       for (const auto& n : names) {
         if (!shared) {
@@ -333,13 +358,12 @@ ResourceList ConfigGenerator::generate(ResourceType type, const ProxyNode& proxy
           continue;
         }
         auto it = std::lower_bound(
-            shared->endpoints.begin(), shared->endpoints.end(), n,
+            endpoints.begin(), endpoints.end(), n,
             [](const Resource& r, const std::string& name) { return r.name() < name; });
         // A name outside this proxy's CDS (a stale subscription) still gets an
         // answer, as Envoy expects one for every name it asks for.
-        out.push_back(it != shared->endpoints.end() && it->name() == n
-                          ? *it
-                          : loadAssignment(n, proxy.namespace_));
+        out.push_back(
+            it != endpoints.end() && it->name() == n ? *it : loadAssignment(n, proxy.namespace_));
       }
       sortByName(&out);
       return out;
@@ -350,7 +374,8 @@ ResourceList ConfigGenerator::generate(ResourceType type, const ProxyNode& proxy
 
 std::vector<std::string> ConfigGenerator::edsClusterNames(const ProxyNode& proxy) const {
   std::vector<std::string> out;
-  for (const auto& r : outbound(proxy)->endpoints)
+  auto shared = outbound(proxy);
+  for (const auto& r : shared->endpoints())
     out.emplace_back(r.name());
   return out;
 }

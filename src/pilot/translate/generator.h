@@ -69,9 +69,14 @@ class ConfigGenerator : private ResourceReuse {
   // get() without copying the list.
   std::shared_ptr<const ResourceList> getShared(std::string_view inputs,
                                                 const std::function<ResourceList()>& build) const;
+  // The same with a builder that returns a shared list (e.g. one got under
+  // another key): kept under both keys, not copied.
+  std::shared_ptr<const ResourceList> getShared(
+      std::string_view inputs,
+      const std::function<std::shared_ptr<const ResourceList>()>& build) const;
   uint64_t objectHash(const void* spec) const override;
-  Part findPart(std::string_view inputs) const override;
-  void keepPart(std::string_view inputs, Part part) const override;
+  Part findPart(std::string_view scope, std::string_view inputs) const override;
+  void keepPart(std::string_view scope, std::string_view inputs, Part part) const override;
   std::string proxyKey(const ProxyNode& proxy) const override { return outboundKey(proxy); }
 
   // What all proxies of a namespace share (plus their labels, when some
@@ -79,8 +84,16 @@ class ConfigGenerator : private ResourceReuse {
   struct Outbound {
     ResourceList listeners;
     ResourceList routes;
-    ResourceList clusters;
-    ResourceList endpoints;  // one per EDS cluster of `clusters`
+    // Clusters, then one assignment per EDS cluster, each part sorted by
+    // name: shared with the generator's table rather than copied.
+    std::shared_ptr<const ResourceList> clusters_then_endpoints;
+    size_t n_clusters = 0;
+    std::span<const Resource> clusters() const {
+      return std::span<const Resource>(*clusters_then_endpoints).first(n_clusters);
+    }
+    std::span<const Resource> endpoints() const {
+      return std::span<const Resource>(*clusters_then_endpoints).subspan(n_clusters);
+    }
   };
   std::shared_ptr<const Outbound> outbound(const ProxyNode& proxy) const;
   // The cached one, or null when no proxy of the namespace asked yet.

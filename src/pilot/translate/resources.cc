@@ -74,15 +74,15 @@ void sortByName(ResourceList* list) {
   *list = std::move(out);
 }
 
-ResourceList mergeByName(std::initializer_list<const ResourceList*> lists) {
+ResourceList mergeByName(std::initializer_list<std::span<const Resource>> lists) {
   ResourceList out;
   size_t total = 0;
-  for (const auto* l : lists)
-    total += l->size();
+  for (const auto& l : lists)
+    total += l.size();
   out.reserve(total);
-  for (const auto* l : lists) {
+  for (const auto& l : lists) {
     size_t middle = out.size();
-    out.insert(out.end(), l->begin(), l->end());
+    out.insert(out.end(), l.begin(), l.end());
     std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(middle), out.end(),
                        byName);
   }

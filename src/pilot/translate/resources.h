@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,7 +137,7 @@ using ResourceList = std::vector<Resource>;
 
 void sortByName(ResourceList* list);
 // Merges lists that are each sorted by name into one sorted list.
-ResourceList mergeByName(std::initializer_list<const ResourceList*> lists);
+ResourceList mergeByName(std::initializer_list<std::span<const Resource>> lists);
 
 // Two independent 64-bit hashes of a text describing everything some
 // resources were built from: equal keys mean equal inputs, hence equal
@@ -148,6 +149,8 @@ struct ContentKey {
   uint64_t a = 0;
   uint64_t b = 0;
   static ContentKey of(std::string_view inputs);
+  // Of two texts, as one key (not equal to of(a + b)).
+  static ContentKey of(std::string_view a, std::string_view b);
   bool operator==(const ContentKey&) const = default;
 };
 struct ContentKeyHash {
@@ -174,8 +177,10 @@ class ResourceReuse {
     std::shared_ptr<const void> keep;
     std::string_view bytes;
   };
-  virtual Part findPart(std::string_view inputs) const = 0;
-  virtual void keepPart(std::string_view inputs, Part part) const = 0;
+  // The inputs are `scope` (what all parts of the resource share) and
+  // `inputs` (this part's own): a key of both, without joining them.
+  virtual Part findPart(std::string_view scope, std::string_view inputs) const = 0;
+  virtual void keepPart(std::string_view scope, std::string_view inputs, Part part) const = 0;
   // What the outbound config depends on of a proxy: its namespace, plus its
   // labels when some rule matches on them.
   virtual std::string proxyKey(const ProxyNode& proxy) const = 0;
