@@ -1,6 +1,8 @@
 #include "pilot/translate/generator.h"
 
 #include <algorithm>
+#include <cassert>
+#include <map>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
@@ -19,56 +21,53 @@ namespace {
 // replaced before any proxy asked (debounced bursts) does not lose anything.
 constexpr int kKeepGenerations = 3;
 
-// Sorts outbound clusters (or their assignments) built service by service in
-// FQDN order. A name is `outbound|<port>|<subset>|` then the FQDN, so within
-// one such prefix they already are in name order: grouping by prefix and
-// ordering the few groups sorts them without comparing thousands of long
-// names (a general sort of a namespace's clusters showed in profiles).
-// Checked, and sorted the general way, should the order not hold.
-void sortServiceClusters(ResourceList* list) {
-  // A counting sort by prefix: which group each resource is in, then each
-  // group's place in the output.
-  std::vector<std::string_view> prefixes;
-  std::vector<size_t> sizes;
-  std::unordered_map<std::string_view, uint32_t> index;
-  std::vector<uint32_t> group_of(list->size());
-  for (size_t i = 0; i < list->size(); ++i) {
-    std::string_view name = (*list)[i].name();
-    size_t end = name.find('|');
-    for (int k = 0; k < 2 && end != std::string_view::npos; ++k)
-      end = name.find('|', end + 1);
-    std::string_view prefix = name.substr(0, end == std::string_view::npos ? 0 : end + 1);
-    auto it = index.find(prefix);
-    if (it == index.end()) {
-      it = index.emplace(prefix, static_cast<uint32_t>(prefixes.size())).first;
-      prefixes.push_back(prefix);
-      sizes.push_back(0);
+// A namespace's outbound clusters and assignments in name order, collected
+// service by service in FQDN order (the order of snapshot.services()). A
+// name is `outbound|<port>|<subset>|` then the FQDN, so clusters with the
+// same (port, subset) arrive in name order: kept in one group per (port,
+// subset), and the few groups ordered by that prefix, they come out sorted
+// without comparing (or even reading) thousands of long names, which a
+// general sort did and showed in profiles.
+class ServiceClusterSorter {
+ public:
+  // The next cluster and its assignment (null for passthrough services).
+  void add(uint32_t port, std::string_view subset, const Resource& cluster,
+           const Resource* assignment) {
+    auto [it, added] = index_.try_emplace({port, subset}, groups_.size());
+    if (added) {
+      groups_.push_back({clusterName(TrafficDirection::kOutbound, port, subset, ""), {}, {}});
     }
-    group_of[i] = it->second;
-    ++sizes[it->second];
+    Group& g = groups_[it->second];
+    g.clusters.push_back(cluster);
+    if (assignment) g.assignments.push_back(*assignment);
   }
-  std::vector<uint32_t> order(prefixes.size());
-  for (uint32_t g = 0; g < order.size(); ++g)
-    order[g] = g;
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return prefixes[a] < prefixes[b]; });
-  std::vector<size_t> next(prefixes.size());
-  size_t at = 0;
-  for (uint32_t g : order) {
-    next[g] = at;
-    at += sizes[g];
+  // Clusters, then assignments, each sorted by name.
+  ResourceList take(size_t reserve) {
+    std::sort(groups_.begin(), groups_.end(),
+              [](const Group& a, const Group& b) { return a.prefix < b.prefix; });
+    ResourceList out;
+    out.reserve(reserve);
+    for (auto& g : groups_)
+      out.insert(out.end(), std::make_move_iterator(g.clusters.begin()),
+                 std::make_move_iterator(g.clusters.end()));
+    for (auto& g : groups_)
+      out.insert(out.end(), std::make_move_iterator(g.assignments.begin()),
+                 std::make_move_iterator(g.assignments.end()));
+    assert(std::is_sorted(out.begin(), out.end(), [](const Resource& a, const Resource& b) {
+      return std::pair(a.type(), a.name()) < std::pair(b.type(), b.name());
+    }));
+    return out;
   }
-  std::vector<uint32_t> from(list->size());  // output position -> input position
-  for (uint32_t i = 0; i < list->size(); ++i)
-    from[next[group_of[i]]++] = i;
-  ResourceList out;
-  out.reserve(list->size());
-  for (uint32_t i : from)
-    out.push_back(std::move((*list)[i]));
-  *list = std::move(out);
-  auto by_name = [](const Resource& a, const Resource& b) { return a.name() < b.name(); };
-  if (!std::is_sorted(list->begin(), list->end(), by_name)) sortByName(list);
-}
+
+ private:
+  struct Group {
+    std::string prefix;
+    ResourceList clusters;
+    ResourceList assignments;
+  };
+  std::map<std::pair<uint32_t, std::string_view>, size_t> index_;
+  std::vector<Group> groups_;
+};
 
 }  // namespace
 
@@ -292,10 +291,7 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
       }
     }
     return getShared(ns_inputs, [&] {
-      ResourceList clusters;
-      ResourceList endpoints;
-      clusters.reserve(2 * n_clusters);
-      endpoints.reserve(n_clusters);
+      ServiceClusterSorter sorted;
       for (const auto& [svc, rule, start, end] : seen) {
         std::string_view inputs = std::string_view(ns_inputs).substr(start, end - start);
         auto group = getShared(inputs, [&, svc = svc, rule = rule] {
@@ -308,21 +304,28 @@ std::shared_ptr<const ConfigGenerator::Outbound> ConfigGenerator::outbound(
           }
           return all;
         });
-        // Clusters first, then one assignment per EDS cluster in the same
-        // order; a passthrough service has none.
+        // Clusters first, in buildServiceClusters' order (per port, the
+        // whole service, then each subset), then one assignment per cluster
+        // in the same order; a passthrough service has none.
         size_t n = 0;
         for (const auto& p : svc->ports) {
           if (p.protocol != Protocol::kUdp) n += 1 + (rule ? rule->subsets.size() : 0);
         }
-        auto split = group->begin() + static_cast<std::ptrdiff_t>(n);
-        clusters.insert(clusters.end(), group->begin(), split);
-        endpoints.insert(endpoints.end(), split, group->end());
+        bool assignments = group->size() > n;
+        size_t i = 0;
+        auto add = [&](uint32_t port, std::string_view subset) {
+          sorted.add(port, subset, (*group)[i], assignments ? &(*group)[n + i] : nullptr);
+          ++i;
+        };
+        for (const auto& p : svc->ports) {
+          if (p.protocol == Protocol::kUdp) continue;
+          add(p.port, "");
+          if (!rule) continue;
+          for (const auto& subset : rule->subsets)
+            add(p.port, subset.name);
+        }
       }
-      sortServiceClusters(&clusters);
-      sortServiceClusters(&endpoints);
-      clusters.insert(clusters.end(), std::make_move_iterator(endpoints.begin()),
-                      std::make_move_iterator(endpoints.end()));
-      return clusters;
+      return sorted.take(2 * n_clusters);
     });
   });
   // Clusters, then assignments, each sorted by name.
