@@ -392,15 +392,6 @@ void MeshSnapshot::HostIndex::add(const std::string& host, size_t rule) {
   }
 }
 
-std::vector<size_t> MeshSnapshot::HostIndex::candidates(std::string_view fqdn) const {
-  std::vector<size_t> out;
-  if (auto it = exact.find(fqdn); it != exact.end()) out = it->second;
-  for (const auto& [host, rule] : wildcard) {
-    if (hostMatches(host, fqdn)) out.push_back(rule);
-  }
-  return out;
-}
-
 void MeshSnapshot::linkRules() {
   for (const auto& o : config_.objects) {
     if (o.kind == ObjectKind::kVirtualService) {
@@ -446,10 +437,10 @@ void MeshSnapshot::linkRules() {
       }
       if (d.destination.subset.empty()) return;
       bool defined = false;
-      for (size_t i : destination_rule_index_.candidates(host)) {
+      destination_rule_index_.forEachCandidate(host, [&](size_t i) {
         for (const auto& s : destination_rules_[i].spec->subsets)
           defined = defined || s.name == d.destination.subset;
-      }
+      });
       if (!defined) {
         warnings_.push_back(where + "subset \"" + d.destination.subset + "\" of " + host +
                             " is not defined by any DestinationRule (requests will get 503 NC)");
@@ -515,11 +506,11 @@ const ResolvedVirtualService* MeshSnapshot::virtualServiceFor(std::string_view f
                                                               std::string_view proxy_ns) const {
   const ResolvedVirtualService* exact = nullptr;
   const ResolvedVirtualService* wildcard = nullptr;
-  for (size_t i : virtual_service_index_.candidates(fqdn)) {
+  virtual_service_index_.forEachCandidate(fqdn, [&](size_t i) {
     const ResolvedVirtualService& r = virtual_services_[i];
     const auto& vs = *r.spec;
     if (!appliesToSidecars(vs.gateways) || !visibleTo(vs.export_to, vs.meta.namespace_, proxy_ns)) {
-      continue;
+      return;
     }
     bool names_exactly = std::find(r.hosts.begin(), r.hosts.end(), fqdn) != r.hosts.end();
     if (names_exactly) {
@@ -529,7 +520,7 @@ const ResolvedVirtualService* MeshSnapshot::virtualServiceFor(std::string_view f
     } else if (!wildcard) {
       wildcard = &r;
     }
-  }
+  });
   return exact ? exact : wildcard;
 }
 
@@ -537,9 +528,9 @@ const DestinationRule* MeshSnapshot::destinationRuleFor(const Service& service,
                                                         std::string_view proxy_ns) const {
   const DestinationRule* best = nullptr;
   int best_rank = 100;
-  for (size_t i : destination_rule_index_.candidates(service.fqdn)) {
+  destination_rule_index_.forEachCandidate(service.fqdn, [&](size_t i) {
     const auto& [dr, host] = destination_rules_[i];
-    if (!visibleTo(dr->export_to, dr->meta.namespace_, proxy_ns)) continue;
+    if (!visibleTo(dr->export_to, dr->meta.namespace_, proxy_ns)) return;
     int rank = 3;
     if (dr->meta.namespace_ == proxy_ns) {
       rank = 0;
@@ -553,7 +544,7 @@ const DestinationRule* MeshSnapshot::destinationRuleFor(const Service& service,
       best = dr;
       best_rank = rank;
     }
-  }
+  });
   return best;
 }
 

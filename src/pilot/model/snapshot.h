@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pilot/model/config_store.h"
@@ -157,11 +158,27 @@ class MeshSnapshot {
   // Rules by the hosts they name: exact FQDNs in a map, wildcards in a list
   // (few in practice), so that lookups do not scan every rule per service.
   struct HostIndex {
-    std::map<std::string, std::vector<size_t>, std::less<>> exact;
+    // Hashed: looked up for every service of a namespace when its first
+    // proxy asks, and a tree walk missed the cache at every level.
+    struct Hash {
+      using is_transparent = void;
+      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::vector<size_t>, Hash, std::equal_to<>> exact;
     std::vector<std::pair<std::string, size_t>> wildcard;
     void add(const std::string& host, size_t rule);
-    // Rules that may cover `fqdn`: exact ones, then wildcards, in rule order.
-    std::vector<size_t> candidates(std::string_view fqdn) const;
+    // Calls `f(rule)` for the rules that may cover `fqdn`: exact ones, then
+    // wildcards, in rule order (no list built per lookup).
+    template <typename F>
+    void forEachCandidate(std::string_view fqdn, F&& f) const {
+      if (auto it = exact.find(fqdn); it != exact.end()) {
+        for (size_t rule : it->second)
+          f(rule);
+      }
+      for (const auto& [host, rule] : wildcard) {
+        if (hostMatches(host, fqdn)) f(rule);
+      }
+    }
   };
   uint64_t version_ = 0;
   ConfigSet config_;
