@@ -183,7 +183,9 @@ class MeshSnapshot {
   uint64_t version_ = 0;
   ConfigSet config_;
   std::vector<Service> services_;
-  std::map<std::string, size_t, std::less<>> service_by_fqdn_;
+  // Hashed, like HostIndex: looked up for every destination of every rule
+  // while a namespace's config is built.
+  std::unordered_map<std::string, size_t, HostIndex::Hash, std::equal_to<>> service_by_fqdn_;
   std::map<std::string, const K8sPod*, std::less<>> pods_;  // "pod.ns"
   std::map<std::string, uint64_t, std::less<>> pod_object_hashes_;
   // "ns\0key=value" -> pods in that namespace with that label, in pods_ order:
