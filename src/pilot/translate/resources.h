@@ -32,10 +32,11 @@ const char* shortTypeName(ResourceType type);
 bool parseShortTypeName(std::string_view name, ResourceType* type);
 
 // A resource written straight in wire format (proto_writer.h): the hot
-// shared shapes (assignments, EDS clusters, outbound route configs) are built
-// this way, since the ADS server only needs their bytes. Whoever needs a
-// message (config dumps, debug pages, tests) gets one parsed from the bytes
-// on first use: slow paths only.
+// shared shapes (assignments, outbound clusters, outbound TCP listeners and
+// route configs) are built this way, since the ADS server only needs their
+// bytes. Whoever needs a message (proxyless adaptation, debug pages, tests)
+// gets one parsed from the bytes on first use and kept with them: slow
+// paths only.
 class EncodedMessage {
  public:
   EncodedMessage(ResourceType type, WireBytes bytes);
