@@ -31,7 +31,7 @@ struct ServiceClusters {
 ServiceClusters buildServiceClusters(const MeshSnapshot& snapshot, const Service& service,
                                      const DestinationRule* rule);
 // The EDS clusters of `clusters`, which buildServiceClusters built for a
-// service and rule with the same inputs (serviceClustersInputs): pointers
+// service and rule with the same inputs (appendServiceClustersInputs): pointers
 // into this snapshot for clusters that may come from an earlier one.
 std::vector<EdsCluster> serviceEdsClusters(const Service& service, const DestinationRule* rule,
                                            const ResourceList& clusters);
