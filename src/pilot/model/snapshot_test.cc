@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "pilot/model/config_store.h"
 #include "pilot/translate/generator.h"
+#include "pilot/translate/wire_test_util.h"
 
 namespace remora::pilot {
 namespace {
@@ -375,15 +374,8 @@ std::map<std::string, std::string> translated(std::shared_ptr<const MeshSnapshot
     for (ResourceType type : {ResourceType::kListener, ResourceType::kRoute, ResourceType::kCluster,
                               ResourceType::kEndpoint}) {
       for (const auto& r : generator.generate(type, proxy)) {
-        std::string bytes;
-        {
-          google::protobuf::io::StringOutputStream stream(&bytes);
-          google::protobuf::io::CodedOutputStream coded(&stream);
-          coded.SetSerializationDeterministic(true);
-          r.message().SerializeToCodedStream(&coded);
-        }
         out[id + " " + std::to_string(static_cast<int>(type)) + " " + std::string(r.name())] =
-            std::move(bytes);
+            deterministicBytes(r.message());
       }
     }
   }

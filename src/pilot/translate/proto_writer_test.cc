@@ -5,8 +5,6 @@
 // map entries and lengths as protobuf writes them).
 #include "pilot/translate/proto_writer.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -18,6 +16,7 @@
 #include "pilot/model/config_store.h"
 #include "pilot/translate/envoy_util.h"
 #include "pilot/translate/generator.h"
+#include "pilot/translate/wire_test_util.h"
 #include "support/paths.h"
 
 namespace remora::pilot {
@@ -26,15 +25,6 @@ namespace {
 using envoy::config::endpoint::v3::ClusterLoadAssignment;
 using envoy::config::endpoint::v3::LbEndpoint;
 using envoy::config::route::v3::VirtualHost;
-
-std::string serialized(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  return out;
-}
 
 TEST(ProtoWriter, ScalarsLeaveOutDefaultsUnlessAlways) {
   ProtoWriter w;
@@ -46,7 +36,7 @@ TEST(ProtoWriter, ScalarsLeaveOutDefaultsUnlessAlways) {
   a.set_port_value(0);  // a oneof member: present although 0
   w.string(2, "10.0.0.1");
   w.uintAlways(3, 0);
-  EXPECT_EQ(std::string(w.take().view()), serialized(a));
+  EXPECT_EQ(std::string(w.take().view()), deterministicBytes(a));
 }
 
 TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
@@ -62,13 +52,13 @@ TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
   w.uint32Value(2, 0);
   w.end(thresholds);
   w.end(breakers);
-  EXPECT_EQ(std::string(w.take().view()), serialized(c));
+  EXPECT_EQ(std::string(w.take().view()), deterministicBytes(c));
 
   envoy::config::route::v3::RouteConfiguration rc;
   rc.mutable_validate_clusters()->set_value(false);
   ProtoWriter empty;
   empty.empty(7);
-  EXPECT_EQ(std::string(empty.take().view()), serialized(rc));
+  EXPECT_EQ(std::string(empty.take().view()), deterministicBytes(rc));
 }
 
 TEST(ProtoWriter, MetadataIsOneMapEntryWithKeyAndValue) {
@@ -76,12 +66,12 @@ TEST(ProtoWriter, MetadataIsOneMapEntryWithKeyAndValue) {
   setStringMetadata("istio", "uid", "kubernetes://reviews-v1.default", lb.mutable_metadata());
   ProtoWriter w;
   w.stringMetadata(3, "istio", "uid", "kubernetes://reviews-v1.default");
-  EXPECT_EQ(std::string(w.take().view()), serialized(lb));
+  EXPECT_EQ(std::string(w.take().view()), deterministicBytes(lb));
   // An empty value is still written (map values always are).
   LbEndpoint empty;
   setStringMetadata("", "", "", empty.mutable_metadata());
   w.stringMetadata(3, "", "", "");
-  EXPECT_EQ(std::string(w.take().view()), serialized(empty));
+  EXPECT_EQ(std::string(w.take().view()), deterministicBytes(empty));
 }
 
 TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
@@ -103,9 +93,9 @@ TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
     w.string(2, d);
   size_t size = w.end(at);
   std::string bytes = std::string(w.take().view());
-  EXPECT_EQ(bytes, serialized(rc));
+  EXPECT_EQ(bytes, deterministicBytes(rc));
   // end() tells where the body is: the last `size` bytes.
-  EXPECT_EQ(bytes.substr(bytes.size() - size), serialized(vh));
+  EXPECT_EQ(bytes.substr(bytes.size() - size), deterministicBytes(vh));
   // A message serialized by protobuf, as a field.
   ProtoWriter w2;
   w2.string(1, "9080");
@@ -153,7 +143,7 @@ TEST(ProtoWriter, EncodedResourcesAreProtobufsOwnSerialization) {
         for (const auto& r : generator.generate(type, *proxy)) {
           const EncodedMessage* e = r.encoded();
           if (!e) continue;
-          EXPECT_EQ(serialized(e->message()), std::string(e->bytes()))
+          EXPECT_EQ(deterministicBytes(e->message()), std::string(e->bytes()))
               << dir.path() << " " << r.name();
           EXPECT_EQ(r.type(), type);
           ++checked;

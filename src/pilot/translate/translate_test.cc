@@ -3,9 +3,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +12,7 @@
 #include "pilot/cli.h"
 #include "pilot/model/config_store.h"
 #include "pilot/translate/generator.h"
+#include "pilot/translate/wire_test_util.h"
 #include "support/paths.h"
 
 namespace remora::pilot {
@@ -701,17 +699,6 @@ std::shared_ptr<const MeshSnapshot> snapshotOf(const std::string& text) {
   return MeshSnapshot::build(std::move(set));
 }
 
-std::string wireBytes(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
 // Every type for every proxy, as the bytes a push sends.
 std::vector<std::string> everything(const ConfigGenerator& g) {
   std::vector<std::string> out;
@@ -719,7 +706,7 @@ std::vector<std::string> everything(const ConfigGenerator& g) {
     for (auto type : {ResourceType::kListener, ResourceType::kRoute, ResourceType::kCluster,
                       ResourceType::kEndpoint}) {
       for (const auto& r : g.generate(type, *g.snapshot().findProxy(id)))
-        out.push_back(id + " " + std::string(r.name()) + " " + wireBytes(r.message()));
+        out.push_back(id + " " + std::string(r.name()) + " " + deterministicBytes(r.message()));
     }
   }
   return out;
