@@ -583,6 +583,25 @@ TEST(Http1ClientTest, ResponseSmugglingIsRefused) {
   }
 }
 
+TEST(Http1ClientTest, AControlByteInTheReasonPhraseIsNamedWithItsOffset) {
+  for (std::string reason : {"O\x01K", "Everything is fine\x7f", "\x1f"}) {
+    Http1ClientConnection c;
+    Recorder r;
+    c.newStream(r).encodeHeaders(request("GET", "/"), true);
+    std::string in = "HTTP/1.1 200 " + reason + "\r\nContent-Length: 0\r\n\r\n";
+    EXPECT_FALSE(c.dispatch(in).ok()) << reason;
+    ASSERT_NE(c.error(), nullptr) << reason;
+    EXPECT_EQ(c.error()->status, 502);
+    EXPECT_EQ(c.error()->reason, "invalid character in reason phrase");
+    EXPECT_EQ(c.error()->offset, in.find_first_of("\x01\x7f\x1f")) << reason;
+  }
+  // Tabs, spaces and obs-text are allowed.
+  Http1ClientConnection c;
+  Recorder r;
+  c.newStream(r).encodeHeaders(request("GET", "/"), true);
+  EXPECT_TRUE(c.dispatch("HTTP/1.1 200 O\tK \xe9t\xe9\r\nContent-Length: 0\r\n\r\n").ok());
+}
+
 TEST(Http1ClientTest, UnsolicitedResponseIsAnError) {
   Http1ClientConnection c;
   EXPECT_FALSE(c.dispatch("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").ok());

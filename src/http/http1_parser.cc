@@ -644,11 +644,11 @@ bool Http1Parser::finishResponseHead(std::string_view line, uint64_t base, Head&
     fail(502, "invalid status code", {}, base + 9);
     return false;
   }
-  for (size_t k = 13; k < line.size(); ++k) {
-    if (!kTables.vchar[static_cast<unsigned char>(line[k])]) {
-      fail(502, "invalid character in reason phrase", {}, base + k);
-      return false;
-    }
+  // reason-phrase has the bytes of a field value (RFC 9112 4).
+  std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view();
+  if (size_t k = word::firstInvalidFieldValueByte(reason); k != std::string_view::npos) {
+    fail(502, "invalid character in reason phrase", {}, base + 13 + k);
+    return false;
   }
   head.status = status;
   const Framing& f = framing_;
