@@ -17,7 +17,7 @@ PACKAGES=(
   # tests, lab and demo: interception, namespaces, clients
   iptables iproute2 procps util-linux curl socat python3-grpcio python3-yaml
   # benchmark peers and load tools
-  nginx libnginx-mod-stream haproxy wrk iperf3 nghttp2-client hyperfine
+  nginx libnginx-mod-stream haproxy wrk iperf3 nghttp2-client hyperfine valgrind
 )
 
 missing=()
