@@ -25,6 +25,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -90,6 +91,17 @@ class ProtoWriter {
       p += part.size();
     }
     pos_ = static_cast<size_t>(p - buf_.get());
+  }
+  // A repeated scalar field, packed (proto3's encoding for repeated
+  // numbers); nothing when there are none.
+  void packedUints(int field, std::span<const uint64_t> values) {
+    if (values.empty()) return;
+    size_t at = begin(field);
+    for (uint64_t v : values) {
+      char* p = room(10);
+      pos_ = static_cast<size_t>(varint(v, p) - buf_.get());
+    }
+    end(at);
   }
   // A set message field with no fields set (e.g. `ads {}`).
   void empty(int field) {

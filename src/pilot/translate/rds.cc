@@ -1,10 +1,10 @@
 #include "pilot/translate/rds.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <initializer_list>
 #include <map>
-#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -14,33 +14,42 @@
 namespace remora::pilot {
 namespace {
 
-using envoy::config::core::v3::HeaderValueOption;
-using envoy::config::route::v3::HeaderMatcher;
 using envoy::config::route::v3::Route;
 using envoy::config::route::v3::RouteConfiguration;
 using envoy::config::route::v3::VirtualHost;
-using envoy::type::matcher::v3::StringMatcher;
 
-void setStringMatcher(const StringMatch& m, StringMatcher* out) {
+// Field numbers below: envoy/config/route/v3/route{,_components}.proto,
+// envoy/config/core/v3/base.proto, envoy/type/matcher/v3/{string,regex}.proto.
+// Every message writes its fields in field-number order (proto_writer.h).
+
+// envoy.type.matcher.v3.StringMatcher (its match_pattern is a oneof: written
+// even when empty).
+void writeStringMatcher(int field, const StringMatch& m, ProtoWriter* w) {
+  size_t at = w->begin(field);
   switch (m.kind) {
     case StringMatch::Kind::kExact:
-      out->set_exact(m.value);
+      w->stringAlways(1, m.value);  // exact
       break;
     case StringMatch::Kind::kPrefix:
-      out->set_prefix(m.value);
+      w->stringAlways(2, m.value);  // prefix
       break;
-    case StringMatch::Kind::kRegex:
-      out->mutable_safe_regex()->set_regex(m.value);
+    case StringMatch::Kind::kRegex: {
+      size_t regex = w->begin(5);  // safe_regex
+      w->string(2, m.value);       // RegexMatcher.regex
+      w->end(regex);
       break;
+    }
   }
+  w->end(at);
 }
 
-void addHeaderMatch(const std::string& name, const StringMatch& m, bool invert,
-                    envoy::config::route::v3::RouteMatch* out) {
-  HeaderMatcher* h = out->add_headers();
-  h->set_name(name);
-  setStringMatcher(m, h->mutable_string_match());
-  h->set_invert_match(invert);
+// RouteMatch.headers: a HeaderMatcher with a string_match.
+void writeHeaderMatch(std::string_view name, const StringMatch& m, bool invert, ProtoWriter* w) {
+  size_t at = w->begin(6);
+  w->string(1, name);               // HeaderMatcher.name
+  if (invert) w->uintAlways(8, 1);  // HeaderMatcher.invert_match
+  writeStringMatcher(13, m, w);     // HeaderMatcher.string_match
+  w->end(at);
 }
 
 bool matchApplies(const HttpMatchRequest& m, const ProxyNode& proxy, uint32_t port) {
@@ -57,31 +66,47 @@ bool matchApplies(const HttpMatchRequest& m, const ProxyNode& proxy, uint32_t po
   return true;
 }
 
-void addHeaderOps(const HeaderOperations& ops,
-                  google::protobuf::RepeatedPtrField<HeaderValueOption>* to_add,
-                  google::protobuf::RepeatedPtrField<std::string>* to_remove) {
-  for (const auto& [k, v] : ops.set) {
-    auto* h = to_add->Add();
-    h->mutable_header()->set_key(k);
-    h->mutable_header()->set_value(v);
-    h->set_append_action(HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD);
-  }
-  for (const auto& [k, v] : ops.add) {
-    auto* h = to_add->Add();
-    h->mutable_header()->set_key(k);
-    h->mutable_header()->set_value(v);
-    h->set_append_action(HeaderValueOption::APPEND_IF_EXISTS_OR_ADD);
-  }
-  for (const auto& r : ops.remove)
-    *to_remove->Add() = r;
+// The header operations of a route or of a weighted cluster, which name the
+// same four lists with different field numbers. A route gets the operations
+// of its single destination, then those of its rule, in each list.
+struct HeaderFields {
+  int request_to_add, response_to_add, response_to_remove, request_to_remove;
+};
+constexpr HeaderFields kRouteHeaderFields{9, 10, 11, 12};
+constexpr HeaderFields kClusterWeightHeaderFields{4, 5, 6, 9};
+
+// Repeated HeaderValueOption: `set` overwrites, `add` appends (the enum's
+// default, so not written).
+void writeHeadersToAdd(int field, const HeaderOperations& ops, ProtoWriter* w) {
+  auto option = [&](const std::string& key, const std::string& value, bool overwrite) {
+    size_t at = w->begin(field);
+    size_t header = w->begin(1);  // HeaderValueOption.header
+    w->string(1, key);            // HeaderValue.key
+    w->string(2, value);          // HeaderValue.value
+    w->end(header);
+    if (overwrite) w->uintAlways(3, 2);  // append_action: OVERWRITE_IF_EXISTS_OR_ADD
+    w->end(at);
+  };
+  for (const auto& [k, v] : ops.set)
+    option(k, v, true);
+  for (const auto& [k, v] : ops.add)
+    option(k, v, false);
 }
 
-template <typename T>
-void applyHeaders(const Headers& h, T* out) {
-  addHeaderOps(h.request, out->mutable_request_headers_to_add(),
-               out->mutable_request_headers_to_remove());
-  addHeaderOps(h.response, out->mutable_response_headers_to_add(),
-               out->mutable_response_headers_to_remove());
+void writeHeaderOperations(std::initializer_list<const Headers*> all, const HeaderFields& fields,
+                           ProtoWriter* w) {
+  for (const Headers* h : all)
+    writeHeadersToAdd(fields.request_to_add, h->request, w);
+  for (const Headers* h : all)
+    writeHeadersToAdd(fields.response_to_add, h->response, w);
+  for (const Headers* h : all) {
+    for (const auto& r : h->response.remove)
+      w->stringAlways(fields.response_to_remove, r);
+  }
+  for (const Headers* h : all) {
+    for (const auto& r : h->request.remove)
+      w->stringAlways(fields.request_to_remove, r);
+  }
 }
 
 std::string destinationCluster(const MeshSnapshot& snapshot, const Destination& d,
@@ -96,15 +121,16 @@ std::string destinationCluster(const MeshSnapshot& snapshot, const Destination& 
   return clusterName(TrafficDirection::kOutbound, port, d.subset, host);
 }
 
-void setRetryPolicy(const HttpRetry& r, envoy::config::route::v3::RetryPolicy* out) {
-  out->mutable_num_retries()->set_value(r.attempts);
+// RouteAction.retry_policy. Istio's defaults when retryOn is not given;
+// status codes in retryOn become retriable_status_codes.
+void writeRetryPolicy(const HttpRetry& r, ProtoWriter* w) {
   std::string retry_on =
       r.retry_on.empty()
           ? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
           : "";
-  if (r.retry_on.empty()) out->add_retriable_status_codes(503);
+  std::vector<uint64_t> codes;
+  if (r.retry_on.empty()) codes.push_back(503);
   size_t start = 0;
-  bool codes = false;
   while (!r.retry_on.empty() && start <= r.retry_on.size()) {
     size_t end = r.retry_on.find(',', start);
     if (end == std::string::npos) end = r.retry_on.size();
@@ -112,18 +138,38 @@ void setRetryPolicy(const HttpRetry& r, envoy::config::route::v3::RetryPolicy* o
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
     if (!item.empty() && std::all_of(item.begin(), item.end(), ::isdigit)) {
-      out->add_retriable_status_codes(static_cast<uint32_t>(std::stoul(item)));
-      codes = true;
+      codes.push_back(std::stoul(item));
     } else if (!item.empty()) {
       retry_on += (retry_on.empty() ? "" : ",") + item;
     }
     start = end + 1;
   }
-  if (codes && retry_on.find("retriable-status-codes") == std::string::npos) {
+  if (!r.retry_on.empty() && !codes.empty() &&
+      retry_on.find("retriable-status-codes") == std::string::npos) {
     retry_on += (retry_on.empty() ? "" : ",") + std::string("retriable-status-codes");
   }
-  out->set_retry_on(retry_on);
-  if (r.per_try_timeout_ms) setDurationMs(*r.per_try_timeout_ms, out->mutable_per_try_timeout());
+  size_t at = w->begin(9);                                            // RouteAction.retry_policy
+  w->string(1, retry_on);                                             // retry_on
+  w->uint32Value(2, r.attempts);                                      // num_retries
+  if (r.per_try_timeout_ms) w->durationMs(3, *r.per_try_timeout_ms);  // per_try_timeout
+  w->packedUints(7, codes);                                           // retriable_status_codes
+  w->end(at);
+}
+
+// RedirectAction's response_code enum, from the HTTP status.
+uint64_t redirectCode(uint32_t status) {
+  switch (status) {
+    case 302:
+      return 1;  // FOUND
+    case 303:
+      return 2;  // SEE_OTHER
+    case 307:
+      return 3;  // TEMPORARY_REDIRECT
+    case 308:
+      return 4;  // PERMANENT_REDIRECT
+    default:
+      return 0;  // MOVED_PERMANENTLY
+  }
 }
 
 // Field numbers: envoy/config/route/v3/route{,_components}.proto.
@@ -160,115 +206,117 @@ void writeDefaultRoute(const Service& svc, uint32_t port, ProtoWriter* w) {
   writePrefixRoute("default", {"outbound|", p, "||", svc.fqdn}, {svc.fqdn, ":", p, "/*"}, w);
 }
 
-// One Envoy route per match block of an HTTP rule (or one without match).
-// Written in place: route configs live on an arena, and a Route built
-// elsewhere would be deep-copied into it.
-void translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& rvs,
-                    const HttpRoute& rule, const HttpMatchRequest* m, const Service& svc,
-                    uint32_t port, Route* out) {
+// VirtualHost.routes: one Envoy route per match block of an HTTP rule (or one
+// without match).
+void writeVirtualServiceRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& rvs,
+                              const HttpRoute& rule, const HttpMatchRequest* m, const Service& svc,
+                              uint32_t port, ProtoWriter* w) {
   const std::string& ns = rvs.spec->meta.namespace_;
-  Route& r = *out;
-  std::string name = rule.name;
-  if (m && !m->name.empty()) name = name.empty() ? m->name : name + "." + m->name;
-  if (!name.empty()) r.set_name(name);
-  auto* match = r.mutable_match();
+  size_t route = w->begin(3);
+  // Route.match. Its path specifier is a oneof whose regex member (10) comes
+  // after the headers and query parameters.
+  size_t match = w->begin(1);
   std::string op_path = "/*";
-  if (m && m->uri) {
-    switch (m->uri->kind) {
-      case StringMatch::Kind::kExact:
-        match->set_path(m->uri->value);
-        op_path = m->uri->value;
-        break;
-      case StringMatch::Kind::kPrefix:
-        match->set_prefix(m->uri->value);
-        op_path = m->uri->value + "*";
-        break;
-      case StringMatch::Kind::kRegex:
-        match->mutable_safe_regex()->set_regex(m->uri->value);
-        break;
-    }
-  } else {
-    match->set_prefix("/");
+  const StringMatch* uri = m && m->uri ? &*m->uri : nullptr;
+  if (!uri) {
+    w->stringAlways(1, "/");  // prefix
+  } else if (uri->kind == StringMatch::Kind::kPrefix) {
+    w->stringAlways(1, uri->value);  // prefix
+    op_path = uri->value + "*";
+  } else if (uri->kind == StringMatch::Kind::kExact) {
+    w->stringAlways(2, uri->value);  // path
+    op_path = uri->value;
   }
   if (m) {
-    if (m->ignore_uri_case) match->mutable_case_sensitive()->set_value(false);
-    if (m->method) addHeaderMatch(":method", *m->method, false, match);
-    if (m->authority) addHeaderMatch(":authority", *m->authority, false, match);
-    if (m->scheme) addHeaderMatch(":scheme", *m->scheme, false, match);
+    if (m->ignore_uri_case) w->uint32Value(4, 0);  // case_sensitive: false
+    if (m->method) writeHeaderMatch(":method", *m->method, false, w);
+    if (m->authority) writeHeaderMatch(":authority", *m->authority, false, w);
+    if (m->scheme) writeHeaderMatch(":scheme", *m->scheme, false, w);
     for (const auto& [k, v] : m->headers)
-      addHeaderMatch(k, v, false, match);
+      writeHeaderMatch(k, v, false, w);
     for (const auto& [k, v] : m->without_headers)
-      addHeaderMatch(k, v, true, match);
+      writeHeaderMatch(k, v, true, w);
     for (const auto& [k, v] : m->query_params) {
-      auto* q = match->add_query_parameters();
-      q->set_name(k);
-      setStringMatcher(v, q->mutable_string_match());
+      size_t q = w->begin(7);  // query_parameters
+      w->string(1, k);         // QueryParameterMatcher.name
+      writeStringMatcher(5, v, w);
+      w->end(q);
     }
   }
+  if (uri && uri->kind == StringMatch::Kind::kRegex) {
+    size_t regex = w->begin(10);  // safe_regex
+    w->string(2, uri->value);     // RegexMatcher.regex
+    w->end(regex);
+  }
+  w->end(match);
+
+  // The single destination whose header operations join the route's.
+  const RouteDestination* single = nullptr;
   if (rule.redirect) {
-    auto* rd = r.mutable_redirect();
-    if (!rule.redirect->uri.empty()) rd->set_path_redirect(rule.redirect->uri);
-    if (!rule.redirect->authority.empty()) rd->set_host_redirect(rule.redirect->authority);
-    if (rule.redirect->port) rd->set_port_redirect(rule.redirect->port);
-    if (!rule.redirect->scheme.empty()) rd->set_scheme_redirect(rule.redirect->scheme);
-    using RA = envoy::config::route::v3::RedirectAction;
-    switch (rule.redirect->redirect_code) {
-      case 302:
-        rd->set_response_code(RA::FOUND);
-        break;
-      case 303:
-        rd->set_response_code(RA::SEE_OTHER);
-        break;
-      case 307:
-        rd->set_response_code(RA::TEMPORARY_REDIRECT);
-        break;
-      case 308:
-        rd->set_response_code(RA::PERMANENT_REDIRECT);
-        break;
-      default:
-        rd->set_response_code(RA::MOVED_PERMANENTLY);
-    }
-  } else if (rule.direct_response) {
-    auto* dr = r.mutable_direct_response();
-    dr->set_status(rule.direct_response->status);
-    if (!rule.direct_response->body.empty()) {
-      dr->mutable_body()->set_inline_string(rule.direct_response->body);
-    }
-  } else {
-    auto* action = r.mutable_route();
+    const HttpRedirect& rd = *rule.redirect;
+    size_t at = w->begin(3);                                // Route.redirect
+    w->string(1, rd.authority);                             // host_redirect
+    if (!rd.uri.empty()) w->stringAlways(2, rd.uri);        // path_redirect (oneof)
+    w->uint(3, redirectCode(rd.redirect_code));             // response_code
+    if (!rd.scheme.empty()) w->stringAlways(7, rd.scheme);  // scheme_redirect (oneof)
+    w->uint(8, rd.port);                                    // port_redirect
+    w->end(at);
+  } else if (!rule.direct_response) {
+    size_t action = w->begin(2);  // Route.route
     std::vector<const RouteDestination*> dests;
     for (const auto& d : rule.route) {
       if (!d.weight || *d.weight > 0 || rule.route.size() == 1) dests.push_back(&d);
     }
     if (dests.size() == 1) {
-      action->set_cluster(destinationCluster(snapshot, dests[0]->destination, ns, port));
-      applyHeaders(dests[0]->headers, &r);
+      single = dests[0];
+      w->stringAlways(1, destinationCluster(snapshot, single->destination, ns, port));  // cluster
     } else {
-      auto* wc = action->mutable_weighted_clusters();
+      size_t weighted = w->begin(3);  // weighted_clusters
       for (const auto* d : dests) {
-        auto* c = wc->add_clusters();
-        c->set_name(destinationCluster(snapshot, d->destination, ns, port));
-        c->mutable_weight()->set_value(d->weight.value_or(0));
-        applyHeaders(d->headers, c);
+        size_t c = w->begin(1);  // WeightedCluster.clusters
+        w->string(1, destinationCluster(snapshot, d->destination, ns, port));  // name
+        w->uint32Value(2, d->weight.value_or(0));                              // weight
+        writeHeaderOperations({&d->headers}, kClusterWeightHeaderFields, w);
+        w->end(c);
       }
+      w->end(weighted);
     }
+    if (rule.rewrite) w->string(5, rule.rewrite->uri);  // prefix_rewrite
+    if (rule.rewrite && !rule.rewrite->authority.empty())
+      w->stringAlways(6, rule.rewrite->authority);  // host_rewrite_literal (oneof)
     int64_t timeout = rule.timeout_ms.value_or(0);
-    setDurationMs(timeout, action->mutable_timeout());
-    setDurationMs(timeout, action->mutable_max_grpc_timeout());
-    if (rule.retries && rule.retries->attempts > 0)
-      setRetryPolicy(*rule.retries, action->mutable_retry_policy());
-    if (rule.rewrite) {
-      if (!rule.rewrite->uri.empty()) action->set_prefix_rewrite(rule.rewrite->uri);
-      if (!rule.rewrite->authority.empty())
-        action->set_host_rewrite_literal(rule.rewrite->authority);
-    }
+    w->durationMs(8, timeout);  // timeout
+    if (rule.retries && rule.retries->attempts > 0) writeRetryPolicy(*rule.retries, w);
+    w->durationMs(23, timeout);  // max_grpc_timeout
+    w->end(action);
   }
-  applyHeaders(rule.headers, &r);
-  r.mutable_decorator()->set_operation(hostPort(svc.fqdn, port) + op_path);
-  setStringMetadata("istio", "config",
+  // Route.metadata: the VirtualService the route came from.
+  w->stringMetadata(4, "istio", "config",
                     "/apis/networking.istio.io/v1alpha3/namespaces/" + ns + "/virtual-service/" +
-                        rvs.spec->meta.name,
-                    r.mutable_metadata());
+                        rvs.spec->meta.name);
+  size_t decorator = w->begin(5);                    // Route.decorator
+  w->string(1, hostPort(svc.fqdn, port) + op_path);  // Decorator.operation
+  w->end(decorator);
+  if (rule.direct_response) {
+    const HttpDirectResponse& dr = *rule.direct_response;
+    size_t at = w->begin(7);  // Route.direct_response
+    w->uint(1, dr.status);    // status
+    if (!dr.body.empty()) {
+      size_t body = w->begin(2);    // body
+      w->stringAlways(3, dr.body);  // DataSource.inline_string (oneof)
+      w->end(body);
+    }
+    w->end(at);
+  }
+  if (single) {
+    writeHeaderOperations({&single->headers, &rule.headers}, kRouteHeaderFields, w);
+  } else {
+    writeHeaderOperations({&rule.headers}, kRouteHeaderFields, w);
+  }
+  std::string name = rule.name;
+  if (m && !m->name.empty()) name = name.empty() ? m->name : name + "." + m->name;
+  w->string(14, name);  // Route.name
+  w->end(route);
 }
 
 // The routes of the virtual host of `svc`:`port` (VirtualHost.routes): the
@@ -277,19 +325,8 @@ void translateRoute(const MeshSnapshot& snapshot, const ResolvedVirtualService& 
 void writeRoutes(const MeshSnapshot& snapshot, const ProxyNode& proxy, const Service& svc,
                  uint32_t port, const ResolvedVirtualService* rvs, ProtoWriter* w) {
   int routes = 0;
-  // Routes of VirtualServices are few and of many shapes: built as messages,
-  // on an arena that is dropped whole (no destructor per field; its first
-  // block on the stack).
-  alignas(8) char first_block[4096];
-  google::protobuf::ArenaOptions options;
-  options.initial_block = first_block;
-  options.initial_block_size = sizeof(first_block);
-  std::optional<google::protobuf::Arena> arena;
   auto add = [&](const HttpRoute& rule, const HttpMatchRequest* m) {
-    if (!arena) arena.emplace(options);
-    Route* r = google::protobuf::Arena::CreateMessage<Route>(&*arena);
-    translateRoute(snapshot, *rvs, rule, m, svc, port, r);
-    w->message(3, *r);  // VirtualHost.routes
+    writeVirtualServiceRoute(snapshot, *rvs, rule, m, svc, port, w);
     ++routes;
   };
   if (rvs) {

@@ -487,6 +487,60 @@ TEST(PilotTranslate, RedirectsAndDirectResponses) {
   EXPECT_EQ(vh.routes(2).direct_response().body().inline_string(), "down for maintenance");
 }
 
+// VirtualService routes are written straight in wire format: every shape
+// a rule can take must come out as protobuf's own serialization of the
+// same message (field order, defaults, packed numbers, oneof members).
+TEST(PilotTranslate, EveryRouteShapeIsWrittenAsProtobufWritesIt) {
+  Mesh mesh(kClient + kReviews + kSubsets + reviewsVs(R"(  - name: beta
+    match:
+    - name: jason
+      uri: {prefix: /reviews/}
+      method: {exact: GET}
+      authority: {prefix: reviews}
+      scheme: {exact: http}
+      headers: {end-user: {exact: ""}, x-id: {regex: "[0-9]+"}}
+      withoutHeaders: {x-canary: {prefix: "no"}}
+      queryParams: {debug: {exact: "1"}, v: {regex: "[a-z]"}}
+      ignoreUriCase: true
+    - uri: {regex: "/r/[0-9]+"}
+      headers: {x-a: {exact: b}}
+    route:
+    - destination: {host: reviews, subset: v2}
+      weight: 70
+      headers: {request: {set: {x-w: "1"}, remove: [x-r]}, response: {add: {x-s: "2"}, remove: [x-t]}}
+    - destination: {host: reviews, subset: v1}
+      weight: 30
+    - destination: {host: reviews, subset: v3}
+      weight: 0
+    timeout: 1.5s
+    retries: {attempts: 3, perTryTimeout: 2s, retryOn: "5xx,503,504"}
+    headers: {request: {add: {x-q: v}}, response: {set: {x-p: ""}, remove: [server]}}
+  - match: [{uri: {exact: /old}}]
+    redirect: {uri: /new, authority: reviews.example.com, port: 8443, scheme: https, redirectCode: 308}
+  - match: [{uri: {exact: /gone}}]
+    redirect: {authority: elsewhere}
+  - match: [{uri: {exact: /down}}]
+    directResponse: {status: 503, body: {string: down for maintenance}}
+  - match: [{uri: {exact: /empty}}]
+    directResponse: {status: 204}
+  - match: [{uri: {prefix: /retry}}]
+    route: [{destination: {host: reviews}, headers: {request: {set: {x-one: "1"}}}}]
+    rewrite: {uri: /v2/, authority: reviews-v2.internal}
+    retries: {attempts: 2}
+    headers: {request: {set: {x-two: "2"}, remove: [x-three]}}
+  - route: [{destination: {host: reviews, subset: v1}}]
+)"));
+  size_t routes = 0;
+  for (const auto& r :
+       mesh.generator().generate(ResourceType::kRoute, mesh.proxy("client.default"))) {
+    ASSERT_NE(r.encoded(), nullptr) << r.name();
+    EXPECT_EQ(deterministicBytes(r.message()), std::string(r.encoded()->bytes())) << r.name();
+    for (const auto& vh : static_cast<const RouteConfiguration&>(r.message()).virtual_hosts())
+      routes += static_cast<size_t>(vh.routes_size());
+  }
+  EXPECT_EQ(routes, 8u + 1u);  // the rules' routes, then allow_any
+}
+
 TEST(PilotTranslate, DestinationPortsFollowIstiosRules) {
   Mesh mesh(kClient + kReviews +
             service("api", "10.96.0.7", "[{name: http, port: 80}, {name: http-alt, port: 8080}]") +
