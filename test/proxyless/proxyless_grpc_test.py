@@ -426,6 +426,12 @@ def case_update(mesh):
     # only, and the client spreads calls over both v2 pods.
     cds_responses = mesh.pilot.client_state()["types"]["cds"]["responses"]
     mesh.apply("ratings.yaml", mesh.ratings(late_pod=True), types=("eds",))
+    # gRPC's round_robin picks only connections that are ready: calls made
+    # while the new pod's is still connecting all go to the old one. Count
+    # only once the new pod has answered.
+    deadline = time.time() + DEADLINE
+    while LATE_BACKEND[0] not in mesh.call(1):
+        expect(time.time() < deadline, "the added pod never answered")
     grown = mesh.call(40)
     print("update: after the pod was added %s" % grown)
     expect(grown == {"ratings-v2": 20, LATE_BACKEND[0]: 20},
