@@ -40,7 +40,7 @@ Cluster::LbPolicy lbPolicy(TrafficPolicy::LbPolicy p) {
 Resource outboundCluster(const Service& svc, uint32_t port, const std::string& subset,
                          const MeshConfig& mesh, const TrafficPolicy* policy,
                          const std::string& rule_path) {
-  ProtoWriter w(320);
+  ProtoWriter w{ProtoWriter::Scratch{}};
   std::string name = clusterName(TrafficDirection::kOutbound, port, subset, svc.fqdn);
   w.string(1, name);  // name
   // type, a oneof member.
@@ -76,7 +76,7 @@ Resource outboundCluster(const Service& svc, uint32_t port, const std::string& s
     if (policy->max_requests_per_connection) w.uint32Value(6, *policy->max_requests_per_connection);
     w.end(options);
   }
-  return Resource(std::make_shared<const EncodedMessage>(ResourceType::kCluster, w.take()));
+  return Resource(EncodedMessage::copyOf(ResourceType::kCluster, w.bytes()));
 }
 
 }  // namespace

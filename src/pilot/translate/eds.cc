@@ -35,11 +35,9 @@ Resource buildLoadAssignment(std::string_view cluster_name, const Service* servi
                              const Labels* subset_labels) {
   // Field numbers: envoy/config/endpoint/v3/endpoint{,_components}.proto,
   // envoy/config/core/v3/address.proto.
-  ProtoWriter w(64 + (service ? service->instances.size() * 112 : 0));
+  ProtoWriter w{ProtoWriter::Scratch{}};
   w.string(1, cluster_name);  // ClusterLoadAssignment.cluster_name
-  auto done = [&] {
-    return Resource(std::make_shared<const EncodedMessage>(ResourceType::kEndpoint, w.take()));
-  };
+  auto done = [&] { return Resource(EncodedMessage::copyOf(ResourceType::kEndpoint, w.bytes())); };
   if (!service || service->passthrough) return done();
   size_t port_index = service->ports.size();
   for (size_t i = 0; i < service->ports.size(); ++i) {

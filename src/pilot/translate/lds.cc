@@ -101,7 +101,7 @@ void writeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy
 // envoy/config/listener/v3/listener{,_components}.proto).
 Resource outboundTcpListener(const MeshSnapshot& snapshot, const ProxyNode& proxy,
                              const Service& svc, const std::string& ip, uint32_t port) {
-  ProtoWriter w(320);
+  ProtoWriter w{ProtoWriter::Scratch{}};
   w.string(1, listenerName(ip, port));  // name
   size_t address = w.begin(2);          // address
   size_t socket = w.begin(1);           // Address.socket_address
@@ -116,7 +116,7 @@ Resource outboundTcpListener(const MeshSnapshot& snapshot, const ProxyNode& prox
   // bind_to_port: false. Reached only through the virtual listener's
   // original-destination hand-off.
   w.empty(26);
-  return Resource(std::make_shared<const EncodedMessage>(ResourceType::kListener, w.take()));
+  return Resource(EncodedMessage::copyOf(ResourceType::kListener, w.bytes()));
 }
 
 // A listener that receives redirected connections and hands each to the

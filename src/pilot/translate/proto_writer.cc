@@ -2,6 +2,33 @@
 
 namespace remora::pilot {
 
+namespace {
+// Each thread's scratch buffer, while no writer borrows it (null while one
+// does: a second writer on the thread then gets a buffer of its own).
+thread_local std::unique_ptr<char[]> t_scratch;
+thread_local size_t t_scratch_capacity = 0;
+// A bigger buffer than this is not kept (one huge message would pin it).
+constexpr size_t kMaxScratch = 1 << 20;
+}  // namespace
+
+ProtoWriter::ProtoWriter(Scratch) : scratch_(true) {
+  if (t_scratch) {
+    buf_ = std::move(t_scratch);
+    capacity_ = t_scratch_capacity;
+  } else {
+    capacity_ = 4096;
+    buf_.reset(new char[capacity_]);
+  }
+}
+
+ProtoWriter::~ProtoWriter() {
+  if (scratch_ && buf_ && capacity_ <= kMaxScratch &&
+      (!t_scratch || t_scratch_capacity < capacity_)) {
+    t_scratch = std::move(buf_);
+    t_scratch_capacity = capacity_;
+  }
+}
+
 void ProtoWriter::message(int field, const google::protobuf::Message& m) {
   size_t len = m.ByteSizeLong();
   char* p = room(20 + len);

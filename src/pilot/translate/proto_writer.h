@@ -49,9 +49,20 @@ class ProtoWriter {
   // `reserve`: the expected size; the buffer grows as needed.
   explicit ProtoWriter(size_t reserve = 256)
       : buf_(new char[std::max<size_t>(reserve, 16)]), capacity_(std::max<size_t>(reserve, 16)) {}
+  // A writer that borrows its thread's scratch buffer and gives it back when
+  // destroyed: for small messages copied out of it (EncodedMessage::copyOf),
+  // so that building thousands of them allocates no buffer for each and
+  // writes into memory that is already in cache.
+  struct Scratch {};
+  explicit ProtoWriter(Scratch);
+  ~ProtoWriter();
+  ProtoWriter(const ProtoWriter&) = delete;
+  ProtoWriter& operator=(const ProtoWriter&) = delete;
 
   // Bytes written so far.
   size_t size() const { return pos_; }
+  // What was written (valid until the next write).
+  std::string_view bytes() const { return {buf_.get(), pos_}; }
   // The message; the writer is empty afterwards.
   WireBytes take() {
     WireBytes out(std::move(buf_), pos_);
@@ -193,6 +204,7 @@ class ProtoWriter {
   std::unique_ptr<char[]> buf_;
   size_t capacity_ = 0;
   size_t pos_ = 0;
+  bool scratch_ = false;
 };
 
 // Reading back what ProtoWriter (or protobuf) wrote, one field at a time:

@@ -42,18 +42,29 @@ class EncodedMessage {
   EncodedMessage(ResourceType type, WireBytes bytes);
   EncodedMessage(const EncodedMessage&) = delete;
   EncodedMessage& operator=(const EncodedMessage&) = delete;
+  // A copy of `bytes` in the same heap block as the message and its shared
+  // count (one allocation per resource: thousands are built at a time).
+  static std::shared_ptr<const EncodedMessage> copyOf(ResourceType type, std::string_view bytes);
 
   ResourceType type() const { return type_; }
   // The serialized message.
-  std::string_view bytes() const { return bytes_.view(); }
+  std::string_view bytes() const { return bytes_; }
   // Field 1 of every xDS resource type (name, cluster_name), viewing bytes().
   std::string_view name() const { return name_; }
   // Parsed once, on first use; any thread.
   const google::protobuf::Message& message() const;
 
+  // For copyOf: `bytes` copied to `*copy_to`, which the allocation has set
+  // by the time this runs.
+  struct CopyTag {};
+  EncodedMessage(CopyTag, ResourceType type, std::string_view bytes, char* const* copy_to);
+
  private:
+  void findName();
+
   ResourceType type_;
-  WireBytes bytes_;
+  WireBytes owned_;  // empty for copyOf's
+  std::string_view bytes_;
   std::string_view name_;
   mutable std::once_flag parsed_once_;
   mutable std::unique_ptr<google::protobuf::Message> parsed_;
