@@ -1,5 +1,7 @@
 #include "pilot/translate/cds.h"
 
+#include <charconv>
+
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "pilot/translate/envoy_util.h"
 #include "pilot/translate/proto_writer.h"
@@ -41,8 +43,14 @@ Resource outboundCluster(const Service& svc, uint32_t port, const std::string& s
                          const MeshConfig& mesh, const TrafficPolicy* policy,
                          const std::string& rule_path) {
   ProtoWriter w{ProtoWriter::Scratch{}};
-  std::string name = clusterName(TrafficDirection::kOutbound, port, subset, svc.fqdn);
-  w.string(1, name);  // name
+  // The name (clusterName's), written from its parts.
+  char digits[12];
+  auto [digits_end, ec] = std::to_chars(digits, digits + sizeof(digits), port);
+  std::initializer_list<std::string_view> name = {
+      "outbound|", std::string_view(digits, static_cast<size_t>(digits_end - digits)),
+      "|",         subset,
+      "|",         svc.fqdn};
+  w.stringOf(1, name);  // name
   // type, a oneof member.
   w.uintAlways(2, svc.passthrough ? Cluster::ORIGINAL_DST : Cluster::EDS);
   if (!svc.passthrough) {
@@ -51,7 +59,7 @@ Resource outboundCluster(const Service& svc, uint32_t port, const std::string& s
     w.empty(3);                              // ConfigSource.ads
     w.uint(6, envoy::config::core::v3::V3);  // ConfigSource.resource_api_version
     w.end(source);
-    w.string(2, name);  // EdsClusterConfig.service_name
+    w.stringOf(2, name);  // EdsClusterConfig.service_name
     w.end(eds);
   }
   w.durationMs(4, policy && policy->connect_timeout_ms ? *policy->connect_timeout_ms

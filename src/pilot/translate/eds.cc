@@ -48,8 +48,9 @@ Resource buildLoadAssignment(std::string_view cluster_name, const Service* servi
   // locality, and localities come out sorted by name. Most services have
   // one locality: a stable sort of the matching instances by locality does
   // the grouping without a map per assignment.
-  std::vector<const ServiceInstance*> matching;
-  matching.reserve(service->instances.size());
+  // One list per thread, kept: thousands of assignments are built at a time.
+  thread_local std::vector<const ServiceInstance*> matching;
+  matching.clear();
   bool one_locality = true;
   for (const auto& inst : service->instances) {
     if (inst.ports[port_index] == 0) continue;

@@ -33,11 +33,23 @@ class ServiceClusterSorter {
   // The next cluster and its assignment (null for passthrough services).
   void add(uint32_t port, std::string_view subset, const Resource& cluster,
            const Resource* assignment) {
-    auto [it, added] = index_.try_emplace({port, subset}, groups_.size());
-    if (added) {
-      groups_.push_back({clusterName(TrafficDirection::kOutbound, port, subset, ""), {}, {}});
+    // A handful of groups (ports times subsets), and most services have the
+    // same shape: a scan from the last group found ends at once.
+    size_t n = groups_.size();
+    size_t at = n;
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = (last_ + k) % n;
+      if (groups_[i].port == port && groups_[i].subset == subset) {
+        at = i;
+        break;
+      }
     }
-    Group& g = groups_[it->second];
+    if (at == n) {
+      groups_.push_back(
+          {port, subset, clusterName(TrafficDirection::kOutbound, port, subset, ""), {}, {}});
+    }
+    last_ = at + 1;
+    Group& g = groups_[at];
     g.clusters.push_back(cluster);
     if (assignment) g.assignments.push_back(*assignment);
   }
@@ -61,12 +73,14 @@ class ServiceClusterSorter {
 
  private:
   struct Group {
+    uint32_t port;
+    std::string_view subset;
     std::string prefix;
     ResourceList clusters;
     ResourceList assignments;
   };
-  std::map<std::pair<uint32_t, std::string_view>, size_t> index_;
   std::vector<Group> groups_;
+  size_t last_ = 0;  // where the next scan starts
 };
 
 }  // namespace
@@ -102,6 +116,7 @@ ConfigGenerator::ConfigGenerator(std::shared_ptr<const MeshSnapshot> snapshot,
     }
   }
   if (!previous) return;
+  has_earlier_ = true;
   // Linked, not copied: the previous tables hold thousands of entries, and
   // copying them would cost the first proxy more than most changes do.
   store_->parent = previous->store_;
@@ -137,6 +152,9 @@ const ConfigGenerator::Reusable* ConfigGenerator::findEarlier(const ContentKey& 
 
 ResourceReuse::Part ConfigGenerator::findPart(std::string_view scope,
                                               std::string_view inputs) const {
+  // A part is asked for while its resource is built, and a generator builds
+  // each resource once: only earlier generators can have it.
+  if (!has_earlier_) return {};
   ContentKey key = ContentKey::of(scope, inputs);
   std::shared_ptr<Store> s = store_;
   for (int depth = 0; s && depth <= kKeepGenerations; ++depth) {

@@ -136,6 +136,7 @@ class ConfigGenerator : private ResourceReuse {
   // VirtualService and DestinationRule specs -> their document's hash.
   std::unordered_map<const void*, uint64_t> object_hashes_;
   std::shared_ptr<Store> store_;
+  bool has_earlier_ = false;  // built with a previous generator
 };
 
 }  // namespace remora::pilot

@@ -100,7 +100,7 @@ void writeOutboundTcpFilter(const MeshSnapshot& snapshot, const ProxyNode& proxy
 // writeOutboundTcpFilter make of it (field numbers from
 // envoy/config/listener/v3/listener{,_components}.proto).
 Resource outboundTcpListener(const MeshSnapshot& snapshot, const ProxyNode& proxy,
-                             const Service& svc, const std::string& ip, uint32_t port) {
+                             const Service& svc, std::string_view ip, uint32_t port) {
   ProtoWriter w{ProtoWriter::Scratch{}};
   w.string(1, listenerName(ip, port));  // name
   size_t address = w.begin(2);          // address
@@ -192,19 +192,15 @@ ResourceList buildInboundListeners(const MeshSnapshot& snapshot, const ProxyNode
 
 ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNode& proxy,
                                     const MessageAllocator& alloc, const ResourceReuse* reuse) {
-  ResourceList out;
-  // Listeners are built after all inputs are known: when none changed, the
-  // namespace's sorted list is taken whole.
-  std::vector<std::pair<std::string, std::function<ResourceList()>>> todo;
-  auto add = [&](std::string inputs, std::function<ResourceList()> build) {
-    if (!reuse) {
-      ResourceList got = build();
-      out.insert(out.end(), got.begin(), got.end());
-      return;
-    }
-    todo.emplace_back(std::move(inputs), std::move(build));
+  // What to build, planned first: with `reuse`, when no listener's inputs
+  // changed, the namespace's sorted list is taken whole.
+  struct Planned {
+    const Service* svc;  // null: the HTTP listener of `port`
+    std::string_view ip;
+    uint32_t port;
+    std::string inputs;  // with `reuse`
   };
-  std::set<std::string> names;
+  std::vector<Planned> plan;
   std::set<uint32_t> http_ports;
   for (const auto& svc : snapshot.services()) {
     if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
@@ -212,58 +208,58 @@ ResourceList buildOutboundListeners(const MeshSnapshot& snapshot, const ProxyNod
       if (isHttpProtocol(p.protocol)) http_ports.insert(p.port);
     }
   }
+  // Listener names (`<ip>_<port>`) taken, as (ip, port).
+  std::set<std::pair<std::string_view, uint32_t>> taken;
   for (uint32_t port : http_ports) {
-    names.insert(listenerName("0.0.0.0", port));
-    add("lds-http;" + std::to_string(port), [&alloc, port]() -> ResourceList {
-      auto l = newListener("0.0.0.0", port, envoy::config::core::v3::OUTBOUND, alloc);
-      makeRdsHcmFilter("outbound_" + l->name(), std::to_string(port),
-                       l->add_filter_chains()->add_filters());
-      return {Resource(l)};
-    });
+    taken.insert({"0.0.0.0", port});
+    plan.push_back({nullptr, "0.0.0.0", port, reuse ? "lds-http;" + std::to_string(port) : ""});
   }
+  const std::string proxy_key = reuse ? reuse->proxyKey(proxy) : "";
+  static const std::vector<std::string> kAnyAddress = {"0.0.0.0"};
   for (const auto& svc : snapshot.services()) {
     if (!snapshot.visibleTo(svc.export_to, svc.namespace_, proxy.namespace_)) continue;
     for (const auto& p : svc.ports) {
       if (isHttpProtocol(p.protocol) || p.protocol == Protocol::kUdp) continue;
       // Without a VIP the only key left is the port: such services share
       // 0.0.0.0_<port> and the first one (by FQDN) wins, as in Istio.
-      std::vector<std::string> ips =
-          svc.vips.empty() ? std::vector<std::string>{"0.0.0.0"} : svc.vips;
-      for (const auto& ip : ips) {
-        std::string name = listenerName(ip, p.port);
-        if (!names.insert(name).second) continue;
-        // By value: with `reuse` it runs after the loop.
-        auto build = [&snapshot, &proxy, &svc, ip, port = p.port]() -> ResourceList {
-          return {outboundTcpListener(snapshot, proxy, svc, ip, port)};
-        };
-        if (!reuse) {
-          add({}, std::move(build));
-          continue;
+      for (const auto& ip : svc.vips.empty() ? kAnyAddress : svc.vips) {
+        if (!taken.insert({ip, p.port}).second) continue;
+        std::string inputs;
+        if (reuse) {
+          // The tcp_proxy depends on the service's rule as this proxy sees it.
+          inputs = "lds-tcp;" + proxy_key + ";" + listenerName(ip, p.port) + ";" + svc.fqdn + ";" +
+                   std::to_string(p.port) + ";";
+          appendVirtualServiceInputs(
+              snapshot, snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_), *reuse, &inputs);
         }
-        // The tcp_proxy depends on the service's rule as this proxy sees it.
-        std::string inputs = "lds-tcp;" + reuse->proxyKey(proxy) + ";" + name + ";" + svc.fqdn +
-                             ";" + std::to_string(p.port) + ";";
-        appendVirtualServiceInputs(snapshot, snapshot.virtualServiceFor(svc.fqdn, proxy.namespace_),
-                                   *reuse, &inputs);
-        add(std::move(inputs), std::move(build));
+        plan.push_back({&svc, ip, p.port, std::move(inputs)});
       }
     }
   }
-  if (reuse) {
-    std::string all = "lds-ns;";
-    for (const auto& [inputs, build] : todo)
-      all += inputs + "\n";
-    return reuse->get(all, [&] {
-      for (const auto& [inputs, build] : todo) {
-        ResourceList got = reuse->get(inputs, build);
-        out.insert(out.end(), got.begin(), got.end());
-      }
-      sortByName(&out);
-      return out;
-    });
+  auto build = [&](const Planned& p) -> ResourceList {
+    if (p.svc) return {outboundTcpListener(snapshot, proxy, *p.svc, p.ip, p.port)};
+    auto l = newListener("0.0.0.0", p.port, envoy::config::core::v3::OUTBOUND, alloc);
+    makeRdsHcmFilter("outbound_" + l->name(), std::to_string(p.port),
+                     l->add_filter_chains()->add_filters());
+    return {Resource(l)};
+  };
+  auto buildAll = [&] {
+    ResourceList out;
+    out.reserve(plan.size());
+    for (const auto& p : plan) {
+      ResourceList got = reuse ? reuse->get(p.inputs, [&] { return build(p); }) : build(p);
+      out.insert(out.end(), got.begin(), got.end());
+    }
+    sortByName(&out);
+    return out;
+  };
+  if (!reuse) return buildAll();
+  std::string all = "lds-ns;";
+  for (const auto& p : plan) {
+    all += p.inputs;
+    all += '\n';
   }
-  sortByName(&out);
-  return out;
+  return reuse->get(all, buildAll);
 }
 
 }  // namespace remora::pilot
