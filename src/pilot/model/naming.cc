@@ -35,21 +35,6 @@ bool protocolFromWord(std::string_view word, Protocol* out) {
   return true;
 }
 
-std::vector<std::string_view> splitDots(std::string_view s) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t dot = s.find('.', start);
-    if (dot == std::string_view::npos) {
-      parts.push_back(s.substr(start));
-      break;
-    }
-    parts.push_back(s.substr(start, dot - start));
-    start = dot + 1;
-  }
-  return parts;
-}
-
 }  // namespace
 
 const char* protocolName(Protocol p) {
@@ -222,12 +207,23 @@ std::string serviceFqdn(std::string_view name, std::string_view ns,
 std::string resolveHost(std::string_view host, std::string_view ns,
                         std::string_view domain_suffix) {
   if (host.empty() || host.front() == '*') return std::string(host);
-  auto parts = splitDots(host);
-  if (parts.size() == 1) return serviceFqdn(host, ns, domain_suffix);
-  if (parts.size() == 2) return std::string(host) + ".svc." + std::string(domain_suffix);
-  if (parts.size() == 3 && parts[2] == "svc")
-    return std::string(host) + "." + std::string(domain_suffix);
-  return std::string(host);
+  // By the number of labels (dots counted, not split: rules resolve their
+  // destinations for every route pilot writes).
+  size_t dots = static_cast<size_t>(std::count(host.begin(), host.end(), '.'));
+  std::string out;
+  if (dots == 0) {
+    out.reserve(host.size() + ns.size() + domain_suffix.size() + 6);
+    out.append(host).append(".").append(ns).append(".svc.").append(domain_suffix);
+  } else if (dots == 1) {
+    out.reserve(host.size() + domain_suffix.size() + 5);
+    out.append(host).append(".svc.").append(domain_suffix);
+  } else if (dots == 2 && host.substr(host.rfind('.') + 1) == "svc") {
+    out.reserve(host.size() + domain_suffix.size() + 1);
+    out.append(host).append(".").append(domain_suffix);
+  } else {
+    out.assign(host);
+  }
+  return out;
 }
 
 bool hostMatches(std::string_view pattern, std::string_view fqdn) {
