@@ -103,6 +103,46 @@ TEST(ProtoWriter, LongBodiesGetLongerLengthsAndCancelDropsAField) {
   EXPECT_EQ(std::string(w2.take().view()), bytes);
 }
 
+// Scratch writers borrow one buffer per thread: a writer made while another
+// holds it gets its own, and what each wrote survives the other; a copy
+// made with copyOf keeps its bytes after the buffer is reused.
+TEST(ProtoWriter, ScratchWritersNestAndCopiesOutliveTheBuffer) {
+  std::shared_ptr<const EncodedMessage> outer_copy, inner_copy;
+  {
+    ProtoWriter outer{ProtoWriter::Scratch{}};
+    outer.string(1, "outbound|9080||a.default.svc.cluster.local");
+    {
+      ProtoWriter inner{ProtoWriter::Scratch{}};
+      for (int i = 0; i < 500; ++i)  // grows past the first buffer
+        inner.string(2, "endpoint-" + std::to_string(i));
+      inner_copy = EncodedMessage::copyOf(ResourceType::kEndpoint, inner.bytes());
+    }
+    outer.uint(3, 7);
+    outer_copy = EncodedMessage::copyOf(ResourceType::kCluster, outer.bytes());
+  }
+  {
+    ProtoWriter again{ProtoWriter::Scratch{}};  // reuses (and overwrites) a buffer
+    for (int i = 0; i < 100; ++i)
+      again.string(1, "overwritten");
+  }
+  EXPECT_EQ(outer_copy->name(), "outbound|9080||a.default.svc.cluster.local");
+  EXPECT_EQ(outer_copy->type(), ResourceType::kCluster);
+  ProtoWriter expected;
+  expected.string(1, "outbound|9080||a.default.svc.cluster.local");
+  expected.uint(3, 7);
+  EXPECT_EQ(outer_copy->bytes(), expected.bytes());
+  EXPECT_EQ(inner_copy->name(), "");  // no field 1
+  ProtoReader reader(inner_copy->bytes());
+  int field = 0, n = 0;
+  uint64_t value = 0;
+  std::string_view v;
+  while (reader.next(&field, &value, &v)) {
+    EXPECT_EQ(v, "endpoint-" + std::to_string(n));
+    ++n;
+  }
+  EXPECT_EQ(n, 500);
+}
+
 TEST(ProtoReader, ReadsBackFields) {
   ProtoWriter w;
   w.string(1, "name");
