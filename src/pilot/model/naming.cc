@@ -201,7 +201,10 @@ void appendVirtualHostDomains(std::string_view host, uint32_t port,
 
 std::string serviceFqdn(std::string_view name, std::string_view ns,
                         std::string_view domain_suffix) {
-  return std::string(name) + "." + std::string(ns) + ".svc." + std::string(domain_suffix);
+  std::string out;
+  out.reserve(name.size() + ns.size() + domain_suffix.size() + 6);
+  out.append(name).append(".").append(ns).append(".svc.").append(domain_suffix);
+  return out;
 }
 
 std::string resolveHost(std::string_view host, std::string_view ns,
@@ -210,11 +213,9 @@ std::string resolveHost(std::string_view host, std::string_view ns,
   // By the number of labels (dots counted, not split: rules resolve their
   // destinations for every route pilot writes).
   size_t dots = static_cast<size_t>(std::count(host.begin(), host.end(), '.'));
+  if (dots == 0) return serviceFqdn(host, ns, domain_suffix);
   std::string out;
-  if (dots == 0) {
-    out.reserve(host.size() + ns.size() + domain_suffix.size() + 6);
-    out.append(host).append(".").append(ns).append(".svc.").append(domain_suffix);
-  } else if (dots == 1) {
+  if (dots == 1) {
     out.reserve(host.size() + domain_suffix.size() + 5);
     out.append(host).append(".svc.").append(domain_suffix);
   } else if (dots == 2 && host.substr(host.rfind('.') + 1) == "svc") {

@@ -40,11 +40,6 @@ void setAdsSource(envoy::config::core::v3::ConfigSource* out) {
   out->set_resource_api_version(envoy::config::core::v3::V3);
 }
 
-void setStringMetadata(const std::string& filter, const std::string& key, const std::string& value,
-                       envoy::config::core::v3::Metadata* out) {
-  (*(*out->mutable_filter_metadata())[filter].mutable_fields())[key].set_string_value(value);
-}
-
 void makeTcpProxyFilter(const std::string& stat_prefix, const std::string& cluster,
                         envoy::config::listener::v3::Filter* out) {
   envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;

@@ -24,9 +24,6 @@ inline constexpr char kPassthroughCluster[] = "PassthroughCluster";
 void setSocketAddress(const std::string& ip, uint32_t port, envoy::config::core::v3::Address* out);
 void setDurationMs(int64_t ms, google::protobuf::Duration* out);
 void setAdsSource(envoy::config::core::v3::ConfigSource* out);
-// Sets metadata.filter_metadata[filter][key] = value.
-void setStringMetadata(const std::string& filter, const std::string& key, const std::string& value,
-                       envoy::config::core::v3::Metadata* out);
 
 // A network filter: tcp_proxy to one cluster, stat prefix = the cluster name.
 void makeTcpProxyFilter(const std::string& stat_prefix, const std::string& cluster,

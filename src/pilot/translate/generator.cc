@@ -62,12 +62,27 @@ class ServiceClusterSorter {
     for (auto& g : groups_)
       out.insert(out.end(), std::make_move_iterator(g.clusters.begin()),
                  std::make_move_iterator(g.clusters.end()));
+    size_t n_clusters = out.size();
     for (auto& g : groups_)
       out.insert(out.end(), std::make_move_iterator(g.assignments.begin()),
                  std::make_move_iterator(g.assignments.end()));
-    assert(std::is_sorted(out.begin(), out.end(), [](const Resource& a, const Resource& b) {
-      return std::pair(a.type(), a.name()) < std::pair(b.type(), b.name());
-    }));
+    // The order holds by construction (services sorted by FQDN, subset
+    // names valid host names, so no prefix is a prefix of another); checked
+    // in one pass all the same, since a proxy's endpoint names are looked up
+    // by binary search in this list. Sorted the general way should it fail.
+    auto by_name = [](const Resource& a, const Resource& b) { return a.name() < b.name(); };
+    auto split = out.begin() + static_cast<std::ptrdiff_t>(n_clusters);
+    if (!std::is_sorted(out.begin(), split, by_name) ||
+        !std::is_sorted(split, out.end(), by_name)) {
+      assert(false && "service clusters out of name order");
+      ResourceList clusters(std::make_move_iterator(out.begin()), std::make_move_iterator(split));
+      ResourceList assignments(std::make_move_iterator(split), std::make_move_iterator(out.end()));
+      sortByName(&clusters);
+      sortByName(&assignments);
+      out = std::move(clusters);
+      out.insert(out.end(), std::make_move_iterator(assignments.begin()),
+                 std::make_move_iterator(assignments.end()));
+    }
     return out;
   }
 

@@ -168,7 +168,7 @@ class ProtoWriter {
   // google.protobuf.Duration from milliseconds (>= 0).
   void durationMs(int field, int64_t ms);
   // envoy.config.core.v3.Metadata with filter_metadata[filter].fields[key] =
-  // string_value `value` (what setStringMetadata sets on a message).
+  // string_value `value`.
   void stringMetadata(int field, std::string_view filter, std::string_view key,
                       std::string_view value);
 

@@ -61,6 +61,13 @@ TEST(ProtoWriter, WrappersDurationsAndEmptyMessagesArePresent) {
   EXPECT_EQ(std::string(empty.take().view()), deterministicBytes(rc));
 }
 
+// metadata.filter_metadata[filter].fields[key] = string_value, built with
+// protobuf's own API.
+void setStringMetadata(const std::string& filter, const std::string& key, const std::string& value,
+                       envoy::config::core::v3::Metadata* out) {
+  (*(*out->mutable_filter_metadata())[filter].mutable_fields())[key].set_string_value(value);
+}
+
 TEST(ProtoWriter, MetadataIsOneMapEntryWithKeyAndValue) {
   LbEndpoint lb;
   setStringMetadata("istio", "uid", "kubernetes://reviews-v1.default", lb.mutable_metadata());
